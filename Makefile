@@ -1,0 +1,44 @@
+# Banyan lab. `make help` lists the targets; `make run` and `make test` are the two that matter.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint typecheck pytest fmt clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	@touch $@
+
+install: $(STAMP) ## Create or update the virtualenv (.venv) with everything the lab and tests need
+
+run: $(STAMP) ## Start the whole lab (PostgreSQL, Redis, services); writes .banyan/lab.json; Ctrl-C stops it
+	$(BIN)/banyan up
+
+test: lint typecheck pytest ## Everything CI runs: ruff, mypy --strict, the whole pytest suite
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy --strict on the project's packages
+	$(BIN)/mypy
+
+pytest: $(STAMP) ## The pytest suite (two xdist workers); PYTEST_ARGS="-k lab" to narrow it
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+fmt: $(STAMP) ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean: ## Remove the virtualenv, caches and lab state (.banyan: data of `make run`)
+	rm -rf $(VENV) .banyan .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,180 @@
+"""The ``banyan`` command line: the lab (``up``), each service run alone, and tools.
+
+Each command builds one :class:`~banyan.settings.Settings` from the environment plus its flags
+(flags win), configures logging once, and runs. Expected failures (a port in use, a server that
+would not start, a bad migration) print one clear message and exit 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from banyan.lab import Lab
+from banyan.launcher import LauncherError
+from banyan.logs import configure_logging
+from banyan.migrations import MigrationError, apply_migrations, discover_migrations
+from banyan.settings import Settings, load_settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Banyan: migrate a live model-API platform to a new implementation, route by route.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+StateDir = Annotated[
+    Path | None, typer.Option(help="Lab state directory [env BANYAN_STATE_DIR; default .banyan].")
+]
+DatabaseUrl = Annotated[str | None, typer.Option(help="PostgreSQL URL [env DATABASE_URL].")]
+RedisUrl = Annotated[str | None, typer.Option(help="Redis URL [env REDIS_URL].")]
+Host = Annotated[
+    str | None, typer.Option(help="Interface to listen on [env BANYAN_HOST; default 127.0.0.1].")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def _setup(settings: Settings) -> None:
+    configure_logging(level=settings.log_level, json=settings.is_json_logging)
+
+
+@app.command()
+def up(
+    state_dir: StateDir = None,
+    host: Host = None,
+    postgres_port: Annotated[
+        int | None, typer.Option(help="Embedded PostgreSQL port [default 5433; 0 = any free].")
+    ] = None,
+    redis_port: Annotated[
+        int | None, typer.Option(help="Embedded Redis port [default 6380; 0 = any free].")
+    ] = None,
+    legacy_port: Annotated[
+        int | None, typer.Option(help="Legacy service port [default 8100; 0 = any free].")
+    ] = None,
+    ephemeral: Annotated[
+        bool, typer.Option(help="Keep no data: stores live in temp dirs removed on stop.")
+    ] = False,
+) -> None:
+    """Start the whole lab (stores, migrations, services); write STATE_DIR/lab.json.
+
+    Ctrl-C stops everything."""
+    settings = load_settings(
+        state_dir=state_dir,
+        host=host,
+        postgres_port=postgres_port,
+        redis_port=redis_port,
+        legacy_port=legacy_port,
+    )
+    _setup(settings)
+    try:
+        code = asyncio.run(_run_lab(settings, ephemeral))
+    except LauncherError as exc:
+        raise _fail(str(exc)) from None
+    except MigrationError as exc:
+        raise _fail(f"migrations: {exc}") from None
+    raise typer.Exit(code)
+
+
+async def _run_lab(settings: Settings, ephemeral: bool) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Lab(settings, ephemeral=ephemeral) as lab:
+        _print_summary(lab.info)
+        dead = await lab.watch(stop)
+    if dead is not None:
+        log = lab.log_dir / f"{dead}.log"
+        Console(stderr=True).print(f"[bold red]{dead} died[/]; the lab was stopped. Its log: {log}")
+        return 1
+    Console(stderr=True).print("lab stopped; nothing left running")
+    return 0
+
+
+def _print_summary(info: dict[str, Any]) -> None:
+    table = Table(title="Banyan lab is up", title_justify="left", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, service in info["services"].items():
+        table.add_row(name, service["url"])
+    for store in ("postgres", "redis"):
+        details = info[store]
+        where = f"embedded, data in {details['data_dir']}" if details["embedded"] else "external"
+        table.add_row(
+            store, f"{info['database_url' if store == 'postgres' else 'redis_url']}  ({where})"
+        )
+    table.add_row("logs", info["log_dir"])
+    table.add_row("lab.json", str(Path(info["state_dir"]) / "lab.json"))
+    console = Console(stderr=True)
+    console.print(table)
+    console.print("Ctrl-C stops everything.")
+
+
+@app.command()
+def legacy(
+    host: Host = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port [env BANYAN_LEGACY_PORT; default 8100].")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    redis_url: RedisUrl = None,
+) -> None:
+    """Run the legacy platform service alone, against the given PostgreSQL and Redis."""
+    settings = load_settings(
+        host=host, legacy_port=port, database_url=database_url, redis_url=redis_url
+    )
+    if not settings.database_url or not settings.redis_url:
+        raise _fail(
+            "legacy needs a PostgreSQL and a Redis: pass --database-url and --redis-url "
+            "(or set DATABASE_URL and REDIS_URL), or run the whole lab with `banyan up`"
+        )
+    _setup(settings)
+    import uvicorn
+
+    from legacy.app import create_app
+
+    uvicorn.run(
+        create_app(database_url=settings.database_url, redis_url=settings.redis_url),
+        host=settings.host,
+        port=settings.legacy_port,
+        log_config=None,
+    )
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Apply every part's schema migrations to a database (idempotent)."""
+    settings = load_settings(database_url=database_url)
+    if not settings.database_url:
+        raise _fail("pass --database-url or set DATABASE_URL")
+    _setup(settings)
+
+    async def run(url: str) -> list[str]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [m.label for m in await apply_migrations(conn, discover_migrations())]
+        finally:
+            await conn.close()
+
+    try:
+        applied = asyncio.run(run(settings.database_url))
+    except (MigrationError, OSError, asyncpg.PostgresError) as exc:
+        raise _fail(str(exc)) from None
+    print("\n".join(applied) if applied else "nothing to apply: the database is up to date")
+
+
+def main() -> None:
+    app(prog_name="banyan")

@@ -1,0 +1,84 @@
+"""The legacy FastAPI application: its lifespan (stores), middleware and routes.
+
+The app owns one asyncpg pool and one Redis client for its lifetime; routes reach them through
+``request.app.state``. Model-API and commercial routes arrive with their issues; this module
+only wires them in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from banyan.logs import get_logger
+from banyan.migrations import apply_migrations, discover_migrations
+from legacy.errors import install_error_handlers
+from legacy.request_id import RequestIdMiddleware
+
+__all__ = ["create_app"]
+
+_log = get_logger(__name__)
+_HEALTH_TIMEOUT_S = 2.0
+
+
+def create_app(*, database_url: str, redis_url: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=10)
+        async with pool.acquire() as conn:
+            await apply_migrations(conn, discover_migrations(["legacy"]))
+        redis = Redis.from_url(redis_url)
+        app.state.db = pool
+        app.state.redis = redis
+        _log.info("legacy started")
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await pool.close()
+
+    app = FastAPI(title="Legacy model-API platform", lifespan=lifespan)
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    return app
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """200 when PostgreSQL and Redis both answer; 503 naming the one that does not."""
+    checks = {
+        "postgres": _check_postgres(request.app.state.db),
+        "redis": _check_redis(request.app.state.redis),
+    }
+    results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
+    healthy = all(r == "ok" for r in results.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", **results}, status_code=200 if healthy else 503
+    )
+
+
+async def _check_postgres(pool: asyncpg.Pool) -> str:
+    try:
+        async with asyncio.timeout(_HEALTH_TIMEOUT_S):
+            await pool.fetchval("SELECT 1")
+    except (OSError, asyncpg.PostgresError, TimeoutError, asyncpg.InterfaceError) as exc:
+        _log.warning("postgres unhealthy", error=str(exc))
+        return "unreachable"
+    return "ok"
+
+
+async def _check_redis(redis: Redis) -> str:
+    try:
+        async with asyncio.timeout(_HEALTH_TIMEOUT_S):
+            await redis.ping()
+    except (OSError, TimeoutError, RedisError) as exc:
+        _log.warning("redis unhealthy", error=str(exc))
+        return "unreachable"
+    return "ok"

@@ -1,0 +1,294 @@
+"""`banyan up` as a user runs it: a real process, real servers, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+import pytest
+
+from banyan.launcher import claim_port
+
+LAB_START_BUDGET_S = 60.0
+
+
+@dataclass
+class RunningLab:
+    process: subprocess.Popen[bytes]
+    info: dict
+    started_in: float
+    output: Path
+
+    def descendants(self) -> list[psutil.Process]:
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+
+def lab_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(extra)
+    return env
+
+
+def start_lab(state_dir: Path, env: dict[str, str], *args: str) -> RunningLab:
+    output = state_dir.parent / f"{state_dir.name}.out"
+    argv = [
+        sys.executable,
+        "-m",
+        "banyan",
+        "up",
+        "--state-dir",
+        str(state_dir),
+        "--ephemeral",
+        "--postgres-port",
+        "0",
+        "--redis-port",
+        "0",
+        "--legacy-port",
+        "0",
+        *args,
+    ]
+    started = time.monotonic()
+    with output.open("wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+    lab_file = state_dir / "lab.json"
+    while time.monotonic() - started < LAB_START_BUDGET_S:
+        if process.poll() is not None:
+            pytest.fail(f"banyan up exited with {process.returncode}:\n{output.read_text()}")
+        if lab_file.exists():
+            info = json.loads(lab_file.read_text())
+            if info["pid"] == process.pid:
+                return RunningLab(process, info, time.monotonic() - started, output)
+        time.sleep(0.05)
+    process.kill()
+    pytest.fail(f"no lab.json within {LAB_START_BUDGET_S}s:\n{output.read_text()}")
+
+
+@pytest.fixture
+def lab(tmp_path) -> Iterator[RunningLab]:
+    running = start_lab(tmp_path / "state", lab_env())
+    yield running
+    if running.process.poll() is None:
+        running.process.send_signal(signal.SIGINT)
+        running.process.wait(30)
+
+
+def gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """The processes still alive (zombies count as dead) after up to ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    alive = processes
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        time.sleep(0.05)
+    return alive
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None:
+    assert lab.started_in < LAB_START_BUDGET_S
+    info = lab.info
+    for key in (
+        "database_url",
+        "redis_url",
+        "legacy_url",
+        "admin_token",
+        "internal_token",
+        "log_dir",
+        "state_dir",
+        "pid",
+        "started_at",
+    ):
+        assert info[key], key
+    assert info["postgres"]["embedded"]
+    assert info["redis"]["embedded"]
+    health = httpx.get(info["legacy_url"] + "/healthz", timeout=5)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "postgres": "ok", "redis": "ok"}
+    names = {p.name() for p in lab.descendants()}
+    assert "postgres" in names
+    assert any(name.startswith("valkey") for name in names)
+
+
+def test_ctrl_c_stops_everything_and_frees_every_port(lab: RunningLab) -> None:
+    descendants = lab.descendants()
+    ports = [
+        lab.info["postgres"]["port"],
+        lab.info["redis"]["port"],
+        int(lab.info["legacy_url"].rsplit(":", 1)[1]),
+    ]
+    lab.process.send_signal(signal.SIGINT)
+    assert lab.process.wait(30) == 0
+    assert gone(descendants, 5) == []
+    assert all(port_is_free(p) for p in ports)
+    assert not (Path(lab.info["state_dir"]) / "lab.json").exists()
+    assert "nothing left running" in lab.output.read_text()
+
+
+def test_sigkill_of_the_lab_leaves_no_orphan_server(lab: RunningLab) -> None:
+    descendants = lab.descendants()
+    assert len(descendants) >= 3
+    lab.process.kill()
+    lab.process.wait(5)
+    alive = gone(descendants, 10)
+    assert alive == [], f"orphans: {[(p.pid, p.name()) for p in alive]}"
+
+
+def test_external_stores_are_used_and_none_is_started(tmp_path, database_url, redis_url) -> None:
+    env = lab_env(DATABASE_URL=database_url, REDIS_URL=redis_url)
+    running = start_lab(tmp_path / "state", env)
+    try:
+        info = running.info
+        assert info["database_url"] == database_url
+        assert info["redis_url"] == redis_url
+        assert not info["postgres"]["embedded"]
+        assert not info["redis"]["embedded"]
+        names = {p.name() for p in running.descendants()}
+        assert "postgres" not in names
+        assert not any(name.startswith("valkey") for name in names)
+        assert httpx.get(info["legacy_url"] + "/healthz", timeout=5).status_code == 200
+
+        async def legacy_is_connected() -> bool:
+            conn = await asyncpg.connect(database_url)
+            try:
+                # The lab migrated this very database, and legacy holds a pool on it.
+                assert await conn.fetchval(
+                    "SELECT to_regclass('banyan_schema_migrations') IS NOT NULL"
+                )
+                count = await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()"
+                )
+                return bool(count and count >= 1)
+            finally:
+                await conn.close()
+
+        import asyncio
+
+        assert asyncio.run(legacy_is_connected())
+    finally:
+        running.process.send_signal(signal.SIGINT)
+        assert running.process.wait(30) == 0
+
+
+def test_a_second_lab_on_the_same_state_dir_is_refused(lab: RunningLab) -> None:
+    state_dir = lab.info["state_dir"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "banyan",
+            "up",
+            "--state-dir",
+            state_dir,
+            "--ephemeral",
+            "--postgres-port",
+            "0",
+            "--redis-port",
+            "0",
+            "--legacy-port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        env=lab_env(),
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "already running" in done.stderr
+    assert str(lab.process.pid) in done.stderr
+    assert "Traceback" not in done.stderr
+    assert httpx.get(lab.info["legacy_url"] + "/healthz", timeout=5).status_code == 200
+
+
+def test_a_busy_service_port_fails_clearly_and_stops_the_stores(tmp_path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        busy = sock.getsockname()[1]
+        state_dir = tmp_path / "state"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "banyan",
+                "up",
+                "--state-dir",
+                str(state_dir),
+                "--ephemeral",
+                "--postgres-port",
+                "0",
+                "--redis-port",
+                "0",
+                "--legacy-port",
+                str(busy),
+            ],
+            capture_output=True,
+            text=True,
+            env=lab_env(),
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"127.0.0.1:{busy} is already in use" in done.stderr
+    assert "--legacy-port" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "database system is shut down" in (state_dir / "logs" / "postgres.log").read_text()
+    assert "ready to exit" in (state_dir / "logs" / "redis.log").read_text()
+    assert not (state_dir / "lab.json").exists()
+
+
+def test_legacy_runs_alone_against_given_stores(tmp_path, database_url, redis_url) -> None:
+    port = claim_port("legacy", "127.0.0.1", 0, hint="")
+    log = tmp_path / "legacy.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "banyan",
+                "legacy",
+                "--port",
+                str(port),
+                "--database-url",
+                database_url,
+                "--redis-url",
+                redis_url,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=lab_env(),
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "legacy exited"
+                assert time.monotonic() < deadline, "legacy not up in 30s"
+                time.sleep(0.05)
+        assert response.json()["status"] == "ok"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal so the exit status shows it.
+        assert process.wait(15) == -signal.SIGTERM
+    assert "Application shutdown complete" in log.read_text()

@@ -1,0 +1,124 @@
+"""Shared fixtures: real PostgreSQL and Redis, never mocks (rfcs/0001 §6).
+
+One server of each per test session — that is, per xdist worker, since each worker is its own
+session — started by our launcher, or the servers named by ``DATABASE_URL`` / ``REDIS_URL``.
+Each test that asks for ``database_url`` gets a fresh database cloned from a template that has
+every migration applied; ``redis_url`` is flushed before each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from redis import Redis
+
+from banyan.launcher import EmbeddedPostgres, EmbeddedRedis
+from banyan.migrations import apply_migrations, discover_migrations
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _worker_number() -> int:
+    match = re.search(r"\d+", WORKER)
+    return int(match.group()) if match else 0
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at another database on the same server."""
+    base, _, query = url.partition("?")
+    base = base.rsplit("/", 1)[0]
+    return f"{base}/{database}" + (f"?{query}" if query else "")
+
+
+async def _execute(url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a server's maintenance database (``postgres``), alive for the session."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    pg = EmbeddedPostgres(data_dir=None, log_path=tmp_path_factory.mktemp("pg") / "postgres.log")
+    asyncio.run(pg.start())
+    try:
+        yield pg.url()
+    finally:
+        asyncio.run(pg.stop())
+
+
+@pytest.fixture(scope="session")
+def template_database(postgres_server: str) -> Iterator[str]:
+    """Name of a database with every migration applied; tests clone it."""
+    name = f"banyan_tpl_{WORKER}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_execute(postgres_server, f'CREATE DATABASE "{name}"'))
+
+    async def migrate() -> None:
+        conn = await asyncpg.connect(with_database(postgres_server, name))
+        try:
+            await apply_migrations(conn, discover_migrations())
+        finally:
+            await conn.close()
+
+    asyncio.run(migrate())
+    yield name
+    asyncio.run(_execute(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def database_url(postgres_server: str, template_database: str) -> Iterator[str]:
+    """A fresh, migrated database for this test only."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    asyncio.run(
+        _execute(postgres_server, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    )
+    yield with_database(postgres_server, name)
+    asyncio.run(_execute(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a Redis for the session; an external one gets a database index per worker."""
+    external = os.environ.get("REDIS_URL")
+    if external:
+        base = external.rstrip("/")
+        base = re.sub(r"/\d+$", "", base)
+        yield f"{base}/{1 + _worker_number()}"
+        return
+    server = EmbeddedRedis(data_dir=None, log_path=tmp_path_factory.mktemp("redis") / "redis.log")
+    asyncio.run(server.start())
+    try:
+        yield server.url()
+    finally:
+        asyncio.run(server.stop())
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The session's Redis, emptied for this test."""
+    client = Redis.from_url(redis_server)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return redis_server
