@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,6 +82,9 @@ def lab(tmp_path) -> Iterator[RunningLab]:
     if running.process.poll() is None:
         running.process.send_signal(signal.SIGINT)
         running.process.wait(30)
+    # A SIGKILLed lab cannot remove its ephemeral store directories; the test does.
+    shutil.rmtree(Path(running.info["postgres"]["data_dir"]).parent, ignore_errors=True)
+    shutil.rmtree(running.info["redis"]["data_dir"], ignore_errors=True)
 
 
 def gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:

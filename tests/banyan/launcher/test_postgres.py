@@ -52,12 +52,15 @@ async def test_persistent_data_survives_a_restart(tmp_path) -> None:
     finally:
         await first.stop()
     second = EmbeddedPostgres(data_dir=data_dir, log_path=tmp_path / "pg.log")
-    await second.start()
     try:
+        await second.start()
+        assert second.data_dir == first.data_dir
         assert await query(second.url(), "SELECT answer FROM kept") == 42
     finally:
         await second.stop()
-    assert second.data_dir.exists()
+        assert second.data_dir.exists()
+        # Under root, tmp_path is unreachable for nobody and the data moved to $TMPDIR.
+        shutil.rmtree(second.data_dir)
 
 
 async def test_busy_port_is_refused_before_anything_starts(tmp_path) -> None:
