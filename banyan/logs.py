@@ -57,6 +57,8 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request at INFO: noise in a lab whose probes poll.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # uvicorn installs its own handlers; route them through ours instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         lib_logger = logging.getLogger(name)

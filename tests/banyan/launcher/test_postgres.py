@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import psutil
 import pytest
 
 from banyan.launcher import EmbeddedPostgres, PortInUseError
-from banyan.launcher.postgres import resolve_data_dir
+from banyan.launcher.postgres import postgres_install_dir, resolve_data_dir, runnable_bin_dir
 
 pytestmark = pytest.mark.anyio
 
@@ -101,3 +102,36 @@ def test_reachable_data_dir_is_kept_where_asked() -> None:
         assert resolve_data_dir(reachable / "pg") == (reachable / "pg").resolve()
     finally:
         shutil.rmtree(reachable)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root must run PostgreSQL as nobody")
+def test_binaries_nobody_cannot_reach_are_mirrored_where_it_can(tmp_path) -> None:
+    # A checkout in a 0700 directory (CI's fresh clone in `mktemp -d`) hides the wheel's
+    # binaries from nobody; reproduce that with a linked copy of the install.
+    hidden = tmp_path / "hidden"
+    hidden.mkdir(mode=0o700)
+    install = hidden / "pginstall"
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(postgres_install_dir() / part, install / part, copy_function=os.link)
+
+    bin_dir = runnable_bin_dir(install, "nobody")
+    try:
+        assert bin_dir.parent.parent == Path(tempfile.gettempdir())
+        assert runnable_bin_dir(install, "nobody") == bin_dir  # made once, then reused
+        done = subprocess.run(
+            [str(bin_dir / "postgres"), "--version"],
+            user="nobody",
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd="/",
+        )
+        assert done.returncode == 0, done.stderr
+        assert "PostgreSQL" in done.stdout
+    finally:
+        shutil.rmtree(bin_dir.parent)
+
+
+def test_binaries_are_used_in_place_when_reachable() -> None:
+    install = postgres_install_dir()
+    assert runnable_bin_dir(install, None) == install / "bin"
