@@ -13,10 +13,20 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LAB_FILE", "live_lab_pid", "load_or_create_secrets", "read_lab_file", "write_lab_file"]
+__all__ = [
+    "LAB_FILE",
+    "LabNotReadyError",
+    "live_lab_pid",
+    "load_or_create_secrets",
+    "read_lab_file",
+    "wait_for_lab",
+    "write_lab_file",
+]
 
 LAB_FILE = "lab.json"
 _SECRETS_FILE = "secrets.json"
@@ -37,6 +47,28 @@ def read_lab_file(state_dir: Path) -> dict[str, Any] | None:
     except (FileNotFoundError, json.JSONDecodeError):
         return None
     return data
+
+
+class LabNotReadyError(Exception):
+    """The lab process exited, or wrote no lab.json in time."""
+
+
+def wait_for_lab(
+    state_dir: Path, process: subprocess.Popen[bytes], within: float
+) -> dict[str, Any]:
+    """Block until ``process`` (a ``banyan up``) has written *its* lab.json; return it.
+
+    For tools that start a lab and then use it (tests, benchmarks, parity runs). A lab.json
+    left by an earlier lab is ignored: only one naming ``process.pid`` counts."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LabNotReadyError(f"banyan up exited with {process.returncode}")
+        info = read_lab_file(state_dir)
+        if info is not None and info.get("pid") == process.pid:
+            return info
+        time.sleep(0.01)
+    raise LabNotReadyError(f"no lab.json in {state_dir} within {within:.0f}s")
 
 
 def _is_alive(pid: int) -> bool:

@@ -10,7 +10,6 @@ Prints medians; paste them into docs/benchmarks.md with this command and the mac
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import statistics
@@ -19,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from banyan.labfile import wait_for_lab
 
 _BUDGET_S = 60.0
 
@@ -41,18 +42,8 @@ def one_round(state_dir: Path) -> tuple[float, float]:
     ]
     started = time.perf_counter()
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    lab_file = state_dir / "lab.json"
     try:
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(
-                    f"banyan up exited with {process.returncode}; see {state_dir}/logs"
-                )
-            if lab_file.exists() and json.loads(lab_file.read_text()).get("pid") == process.pid:
-                break
-            if time.perf_counter() - started > _BUDGET_S:
-                raise SystemExit(f"not ready within {_BUDGET_S}s")
-            time.sleep(0.01)
+        wait_for_lab(state_dir, process, within=_BUDGET_S)
         ready = time.perf_counter() - started
         stopping = time.perf_counter()
         process.send_signal(signal.SIGINT)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -19,6 +18,7 @@ import httpx
 import psutil
 import pytest
 
+from banyan.labfile import LabNotReadyError, wait_for_lab
 from banyan.launcher import claim_port
 
 LAB_START_BUDGET_S = 60.0
@@ -41,38 +41,27 @@ def lab_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def start_lab(state_dir: Path, env: dict[str, str], *args: str) -> RunningLab:
+def up_argv(state_dir: Path, legacy_port: int = 0) -> list[str]:
+    """`banyan up` with throwaway stores on free ports, so parallel tests never collide."""
+    return [
+        sys.executable, "-m", "banyan", "up", "--state-dir", str(state_dir), "--ephemeral",
+        "--postgres-port", "0", "--redis-port", "0", "--legacy-port", str(legacy_port),
+    ]  # fmt: skip
+
+
+def start_lab(state_dir: Path, env: dict[str, str]) -> RunningLab:
     output = state_dir.parent / f"{state_dir.name}.out"
-    argv = [
-        sys.executable,
-        "-m",
-        "banyan",
-        "up",
-        "--state-dir",
-        str(state_dir),
-        "--ephemeral",
-        "--postgres-port",
-        "0",
-        "--redis-port",
-        "0",
-        "--legacy-port",
-        "0",
-        *args,
-    ]
     started = time.monotonic()
     with output.open("wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
-    lab_file = state_dir / "lab.json"
-    while time.monotonic() - started < LAB_START_BUDGET_S:
-        if process.poll() is not None:
-            pytest.fail(f"banyan up exited with {process.returncode}:\n{output.read_text()}")
-        if lab_file.exists():
-            info = json.loads(lab_file.read_text())
-            if info["pid"] == process.pid:
-                return RunningLab(process, info, time.monotonic() - started, output)
-        time.sleep(0.05)
-    process.kill()
-    pytest.fail(f"no lab.json within {LAB_START_BUDGET_S}s:\n{output.read_text()}")
+        process = subprocess.Popen(
+            up_argv(state_dir), stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+    try:
+        info = wait_for_lab(state_dir, process, within=LAB_START_BUDGET_S)
+    except LabNotReadyError as exc:
+        process.kill()
+        pytest.fail(f"{exc}:\n{output.read_text()}")
+    return RunningLab(process, info, time.monotonic() - started, output)
 
 
 @pytest.fixture
@@ -194,23 +183,8 @@ def test_external_stores_are_used_and_none_is_started(tmp_path, database_url, re
 
 
 def test_a_second_lab_on_the_same_state_dir_is_refused(lab: RunningLab) -> None:
-    state_dir = lab.info["state_dir"]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "banyan",
-            "up",
-            "--state-dir",
-            state_dir,
-            "--ephemeral",
-            "--postgres-port",
-            "0",
-            "--redis-port",
-            "0",
-            "--legacy-port",
-            "0",
-        ],
+        up_argv(Path(lab.info["state_dir"])),
         capture_output=True,
         text=True,
         env=lab_env(),
@@ -230,21 +204,7 @@ def test_a_busy_service_port_fails_clearly_and_stops_the_stores(tmp_path) -> Non
         busy = sock.getsockname()[1]
         state_dir = tmp_path / "state"
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "banyan",
-                "up",
-                "--state-dir",
-                str(state_dir),
-                "--ephemeral",
-                "--postgres-port",
-                "0",
-                "--redis-port",
-                "0",
-                "--legacy-port",
-                str(busy),
-            ],
+            up_argv(state_dir, legacy_port=busy),
             capture_output=True,
             text=True,
             env=lab_env(),

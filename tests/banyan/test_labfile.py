@@ -5,7 +5,16 @@ import stat
 import subprocess
 import sys
 
-from banyan.labfile import live_lab_pid, load_or_create_secrets, read_lab_file, write_lab_file
+import pytest
+
+from banyan.labfile import (
+    LabNotReadyError,
+    live_lab_pid,
+    load_or_create_secrets,
+    read_lab_file,
+    wait_for_lab,
+    write_lab_file,
+)
 
 
 def test_write_then_read_round_trips(tmp_path) -> None:
@@ -41,3 +50,35 @@ def test_secrets_are_generated_once_and_private(tmp_path) -> None:
     assert load_or_create_secrets(tmp_path) == first
     mode = stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode)
     assert mode == 0o600
+
+
+def test_wait_for_lab_returns_the_file_its_process_wrote(tmp_path) -> None:
+    writer = (
+        "import json, os, sys, time\n"
+        "time.sleep(0.2)\n"
+        f"open({str(tmp_path / 'lab.json')!r}, 'w').write(json.dumps({{'pid': os.getpid()}}))\n"
+        "time.sleep(30)\n"
+    )
+    write_lab_file(tmp_path, {"pid": 1, "stale": True})  # an earlier lab's file is ignored
+    process = subprocess.Popen([sys.executable, "-c", writer])
+    try:
+        assert wait_for_lab(tmp_path, process, within=10) == {"pid": process.pid}
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_wait_for_lab_fails_fast_when_the_lab_exits(tmp_path) -> None:
+    process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    with pytest.raises(LabNotReadyError, match="exited with 3"):
+        wait_for_lab(tmp_path, process, within=30)
+
+
+def test_wait_for_lab_gives_up_after_its_budget(tmp_path) -> None:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with pytest.raises(LabNotReadyError, match="within"):
+            wait_for_lab(tmp_path, process, within=0.3)
+    finally:
+        process.kill()
+        process.wait()
