@@ -1,30 +1,17 @@
 """Request identity: keep the caller's ``X-Request-ID`` or make one, echo it, log with it.
 
-Why the id is validated: it goes into every log line and ledger row (brief §4), so one that is
-too long or carries control characters is replaced by a fresh id rather than trusted.
+The acceptance rule is the shared contract's (``banyan.contract.accept_request_id``).
 """
 
 from __future__ import annotations
 
-import re
-import uuid
-
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from banyan.contract import REQUEST_ID, REQUEST_ID_B, accept_request_id
 from banyan.logs import bind_request_id
 
-__all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "accept_request_id"]
-
-REQUEST_ID_HEADER = "x-request-id"
-_VALID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-
-
-def accept_request_id(value: str | None) -> str:
-    """The caller's id when it is safe to log, else a new UUID."""
-    if value is not None and _VALID.match(value):
-        return value
-    return str(uuid.uuid4())
+__all__ = ["RequestIdMiddleware"]
 
 
 class RequestIdMiddleware:
@@ -37,13 +24,13 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        raw = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode())
-        request_id = accept_request_id(raw.decode("latin-1") if raw is not None else None)
+        raw = dict(scope["headers"]).get(REQUEST_ID_B)
+        request_id = accept_request_id(raw).decode("ascii")
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                MutableHeaders(scope=message)[REQUEST_ID] = request_id
             await send(message)
 
         with bind_request_id(request_id):

@@ -9,10 +9,10 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from banyan.contract import accept_request_id
 from banyan.launcher import claim_port
 from banyan.logs import configure_logging
 from legacy.app import create_app
-from legacy.request_id import accept_request_id
 
 pytestmark = pytest.mark.anyio
 
@@ -70,8 +70,8 @@ async def test_a_request_id_is_made_when_missing_or_unsafe(client) -> None:
     assert len(made) == 36
     unsafe = (await client.get("/healthz", headers={"X-Request-ID": "a\tb" + "x" * 200})).headers
     assert unsafe["x-request-id"] != "a\tb" + "x" * 200
-    assert accept_request_id("x" * 129) != "x" * 129
-    assert accept_request_id("ok-id_1:2") == "ok-id_1:2"
+    assert accept_request_id(b"x" * 129) != b"x" * 129
+    assert accept_request_id(b"ok-id_1:2") == b"ok-id_1:2"
 
 
 async def test_unknown_route_gets_the_error_envelope(client) -> None:
