@@ -1,0 +1,41 @@
+"""Counters of one proxy process, exposed later as Prometheus text by the admin listener.
+
+A counter is a name (declared below with its label names, so a typo fails loudly) plus label
+values. Incrementing is a dict update: cheap enough for the hot path.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+__all__ = ["COUNTERS", "Counters"]
+
+COUNTERS: dict[str, tuple[str, ...]] = {
+    "banyan_proxy_requests_total": ("route", "served_by", "status"),
+    "banyan_proxy_decisions_total": ("route", "reason"),
+    "banyan_proxy_upstream_errors_total": ("upstream", "kind"),
+    "banyan_proxy_client_errors_total": ("kind",),
+    "banyan_proxy_retries_total": ("upstream",),
+    "banyan_proxy_mirror_enqueued_total": ("route",),
+    "banyan_proxy_mirror_skipped_total": ("route", "reason"),
+}
+
+
+class Counters:
+    def __init__(self) -> None:
+        self._values: Counter[tuple[str, tuple[str, ...]]] = Counter()
+
+    def inc(self, name: str, *labels: str, by: int = 1) -> None:
+        declared = COUNTERS[name]
+        if len(labels) != len(declared):
+            raise ValueError(f"{name} takes labels {declared}, got {labels}")
+        self._values[(name, labels)] += by
+
+    def get(self, name: str, *labels: str) -> int:
+        return self._values[(name, labels)]
+
+    def total(self, name: str) -> int:
+        return sum(v for (n, _), v in self._values.items() if n == name)
+
+    def snapshot(self) -> dict[tuple[str, tuple[str, ...]], int]:
+        return dict(self._values)
