@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from banyan.lab import Lab
+from banyan.labfile import load_or_create_secrets
 from banyan.launcher import LauncherError
 from banyan.logs import configure_logging
 from banyan.migrations import MigrationError, apply_migrations, discover_migrations
@@ -43,7 +44,7 @@ Host = Annotated[
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(1)
 
 
@@ -64,6 +65,15 @@ def up(
     legacy_port: Annotated[
         int | None, typer.Option(help="Legacy service port [default 8100; 0 = any free].")
     ] = None,
+    proxy_port: Annotated[
+        int | None, typer.Option(help="Proxy public port [default 8000; 0 = any free].")
+    ] = None,
+    admin_port: Annotated[
+        int | None, typer.Option(help="Proxy admin port [default 9000; 0 = any free].")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Proxy route baseline [default banyan.yaml].")
+    ] = None,
     ephemeral: Annotated[
         bool, typer.Option(help="Keep no data: stores live in temp dirs removed on stop.")
     ] = False,
@@ -77,6 +87,9 @@ def up(
         postgres_port=postgres_port,
         redis_port=redis_port,
         legacy_port=legacy_port,
+        proxy_port=proxy_port,
+        admin_port=admin_port,
+        config=config,
     )
     _setup(settings)
     try:
@@ -110,6 +123,10 @@ def _print_summary(info: dict[str, Any]) -> None:
     table.add_column()
     for name, service in info["services"].items():
         table.add_row(name, service["url"])
+    if "admin_url" in info:
+        table.add_row(
+            "proxy admin", f"{info['admin_url']}  (bearer token: admin_token in lab.json)"
+        )
     for store in ("postgres", "redis"):
         details = info[store]
         where = f"embedded, data in {details['data_dir']}" if details["embedded"] else "external"
@@ -151,6 +168,58 @@ def legacy(
         host=settings.host,
         port=settings.legacy_port,
         log_config=None,
+    )
+
+
+@app.command()
+def proxy(
+    config: Annotated[
+        Path | None, typer.Option(help="Route baseline [env BANYAN_CONFIG; default banyan.yaml].")
+    ] = None,
+    host: Host = None,
+    port: Annotated[
+        int | None, typer.Option(help="Public port [env BANYAN_PROXY_PORT; default 8000].")
+    ] = None,
+    admin_port: Annotated[
+        int | None,
+        typer.Option(help="Admin API port, loopback [env BANYAN_ADMIN_PORT; default 9000]."),
+    ] = None,
+    state_dir: StateDir = None,
+    upstream: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=URL: where an upstream of the config really is (repeatable)."),
+    ] = None,
+) -> None:
+    """Run the strangler proxy alone: public listener plus admin API (token: BANYAN_ADMIN_TOKEN,
+    else generated once into STATE_DIR/secrets.json)."""
+    settings = load_settings(
+        config=config, host=host, proxy_port=port, admin_port=admin_port, state_dir=state_dir
+    )
+    _setup(settings)
+    from proxy.config import ConfigError, load_config, with_upstream_urls
+    from proxy.main import run_proxy
+
+    moved: dict[str, str] = {}
+    for item in upstream or []:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise _fail(f"--upstream takes NAME=URL, got {item!r}")
+        moved[name] = url
+    try:
+        route_config = with_upstream_urls(load_config(settings.config), moved)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    token = settings.admin_token
+    if not token:
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        token = load_or_create_secrets(settings.state_dir)["admin_token"]
+    run_proxy(
+        route_config,
+        host=settings.host,
+        port=settings.proxy_port,
+        admin_host="127.0.0.1",
+        admin_port=settings.admin_port,
+        admin_token=token,
     )
 
 

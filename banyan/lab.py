@@ -43,18 +43,43 @@ _log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class ExtraPort:
+    """A second listener of a service: its flag, the port asked for, its lab.json key."""
+
+    flag: str
+    port: int
+    url_key: str
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceSpec:
-    """One of our own services, run as ``banyan <name> --host H --port P``."""
+    """One of our own services, run as ``banyan <name> --host H --port P [extra ports]``.
+
+    Readiness is ``GET health_path`` on the main port, or on the extra port named by
+    ``health_on`` (the proxy answers health on its admin listener, not its public one)."""
 
     name: str
     port: int
+    extra_ports: tuple[ExtraPort, ...] = ()
+    # Services whose URL this one is told (`--upstream NAME=URL`), started before it.
+    upstreams: tuple[str, ...] = ()
     health_path: str = "/healthz"
+    health_on: str | None = None
     start_timeout: float = 60.0
 
 
 def lab_services(settings: Settings) -> list[ServiceSpec]:
     """The services that exist so far, in start order (rfcs/0001 §3 has the full plan)."""
-    return [ServiceSpec("legacy", settings.legacy_port)]
+    return [
+        ServiceSpec("legacy", settings.legacy_port),
+        ServiceSpec(
+            "proxy",
+            settings.proxy_port,
+            extra_ports=(ExtraPort("--admin-port", settings.admin_port, "admin_url"),),
+            upstreams=("legacy",),
+            health_on="--admin-port",
+        ),
+    ]
 
 
 class Lab:
@@ -66,6 +91,7 @@ class Lab:
         self.postgres: EmbeddedPostgres | None = None
         self.redis: EmbeddedRedis | None = None
         self.services: dict[str, tuple[ServiceSpec, ChildProcess, str]] = {}
+        self.extra_urls: dict[str, str] = {}
         self.info: dict[str, Any] = {}
 
     async def __aenter__(self) -> Lab:
@@ -85,8 +111,9 @@ class Lab:
             database_url = await self._start_postgres()
             redis_url = await self._start_redis()
             await self._migrate(database_url)
+            tokens = self._tokens()
             for spec in lab_services(self.settings):
-                await self._start_service(spec, database_url, redis_url)
+                await self._start_service(spec, database_url, redis_url, tokens)
         except BaseException:
             await self.stop()
             raise
@@ -133,7 +160,16 @@ class Lab:
         finally:
             await conn.close()
 
-    async def _start_service(self, spec: ServiceSpec, database_url: str, redis_url: str) -> None:
+    def _tokens(self) -> dict[str, str]:
+        secrets = load_or_create_secrets(self.state_dir)
+        return {
+            "admin_token": self.settings.admin_token or secrets["admin_token"],
+            "internal_token": self.settings.internal_token or secrets["internal_token"],
+        }
+
+    async def _start_service(
+        self, spec: ServiceSpec, database_url: str, redis_url: str, tokens: dict[str, str]
+    ) -> None:
         host = self.settings.host
         port = claim_port(
             spec.name,
@@ -141,6 +177,19 @@ class Lab:
             spec.port,
             hint=f"set BANYAN_{spec.name.upper()}_PORT or --{spec.name}-port",
         )
+        extra_args: list[str] = []
+        extra_ports: dict[str, int] = {}
+        for extra in spec.extra_ports:
+            setting = extra.flag.removeprefix("--").replace("-", "_").upper()
+            extra_ports[extra.flag] = claim_port(
+                f"{spec.name} {extra.flag}",
+                host,
+                extra.port,
+                hint=f"set BANYAN_{setting} or {extra.flag}",
+            )
+            extra_args += [extra.flag, str(extra_ports[extra.flag])]
+        for name in spec.upstreams:
+            extra_args += ["--upstream", f"{name}={self.services[name][2]}"]
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -149,8 +198,21 @@ class Lab:
             "BANYAN_ENV": self.settings.env,
             "BANYAN_LOG_LEVEL": self.settings.log_level,
             "BANYAN_LOG_FORMAT": self.settings.log_format,
+            "BANYAN_CONFIG": str(self.settings.config.resolve()),
+            "BANYAN_ADMIN_TOKEN": tokens["admin_token"],
+            "BANYAN_INTERNAL_TOKEN": tokens["internal_token"],
         }
-        argv = [sys.executable, "-m", "banyan", spec.name, "--host", host, "--port", str(port)]
+        argv = [
+            sys.executable,
+            "-m",
+            "banyan",
+            spec.name,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            *extra_args,
+        ]
         child = ChildProcess(
             ProcessSpec(
                 name=spec.name, argv=argv, env=env, log_path=self.log_dir / f"{spec.name}.log"
@@ -158,12 +220,19 @@ class Lab:
         )
         url = f"http://{host}:{port}"
         self.services[spec.name] = (spec, child, url)
+        for extra in spec.extra_ports:
+            self.extra_urls[extra.url_key] = f"http://{host}:{extra_ports[extra.flag]}"
+        health_port = extra_ports[spec.health_on] if spec.health_on else port
         child.start()
-        await wait_until_ready(child, http_probe(url + spec.health_path), within=spec.start_timeout)
+        await wait_until_ready(
+            child,
+            http_probe(f"http://{host}:{health_port}{spec.health_path}"),
+            within=spec.start_timeout,
+        )
         _log.info("service ready", service=spec.name, url=url)
 
     def _describe(self, database_url: str, redis_url: str) -> dict[str, Any]:
-        secrets = load_or_create_secrets(self.state_dir)
+        tokens = self._tokens()
         info: dict[str, Any] = {
             "pid": os.getpid(),
             "started_at": datetime.now(UTC).isoformat(),
@@ -171,8 +240,8 @@ class Lab:
             "log_dir": str(self.log_dir),
             "database_url": database_url,
             "redis_url": redis_url,
-            "admin_token": self.settings.admin_token or secrets["admin_token"],
-            "internal_token": self.settings.internal_token or secrets["internal_token"],
+            **tokens,
+            **self.extra_urls,
             "postgres": _store_info(self.postgres, self.log_dir / "postgres.log"),
             "redis": _store_info(self.redis, self.log_dir / "redis.log"),
             "services": {},

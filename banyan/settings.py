@@ -52,6 +52,10 @@ class Settings(BaseSettings):
 
     # Services (rfcs/0001 §3 lists the whole port plan).
     legacy_port: int = Field(default=8100, ge=0, le=65535)
+    proxy_port: int = Field(default=8000, ge=0, le=65535)
+    admin_port: int = Field(default=9000, ge=0, le=65535)
+    # The proxy's route baseline (rfcs/0002, README "Routes").
+    config: Path = Path("banyan.yaml")
 
     # Secrets; when unset, `banyan up` generates them once and keeps them in state_dir.
     admin_token: str | None = None

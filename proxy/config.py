@@ -62,6 +62,7 @@ __all__ = [
     "Upstream",
     "load_config",
     "parse_config",
+    "with_upstream_urls",
 ]
 
 _NAME: Final = "^[a-z0-9][a-z0-9_-]*$"
@@ -371,6 +372,33 @@ def _build(data: Mapping[str, Any], where: _Locator) -> ProxyConfig:
         upstreams=MappingProxyType(upstreams),
         routes=routes,
         default=default,
+    )
+
+
+def with_upstream_urls(config: ProxyConfig, urls: Mapping[str, str]) -> ProxyConfig:
+    """The same config with some upstreams moved (``banyan proxy --upstream NAME=URL``).
+
+    Why: the lab starts services on whatever ports are free, so it tells the proxy where
+    legacy and candidate really are instead of trusting the baseline file's URLs."""
+    upstreams = dict(config.upstreams)
+    for name, url in urls.items():
+        if name not in upstreams:
+            known = ", ".join(sorted(upstreams))
+            raise ConfigError(f"--upstream {name}=...: no upstream named {name!r} (known: {known})")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise ConfigError(f"--upstream {name}={url}: {exc}") from exc
+        problem = _url_problem(parts)
+        if problem is not None or not parts.hostname:
+            raise ConfigError(f"--upstream {name}={url}: {problem or 'no host'}")
+        upstreams[name] = Upstream(name=name, url=url, host=parts.hostname, port=port or 80)
+    return ProxyConfig(
+        fleet=config.fleet,
+        upstreams=MappingProxyType(upstreams),
+        routes=config.routes,
+        default=config.default,
     )
 
 

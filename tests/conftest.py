@@ -11,15 +11,25 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import pytest
 from redis import Redis
 
-from banyan.launcher import EmbeddedPostgres, EmbeddedRedis
+from banyan.launcher import (
+    ChildProcess,
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    ProcessSpec,
+    claim_port,
+    http_probe,
+    wait_until_ready,
+)
 from banyan.migrations import apply_migrations, discover_migrations
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
@@ -122,3 +132,82 @@ def redis_url(redis_server: str) -> str:
     finally:
         client.close()
     return redis_server
+
+
+@dataclass(frozen=True)
+class Platform:
+    """legacy running alone, and the proxy in front of it (legacy mode for every route)."""
+
+    direct_url: str
+    proxied_url: str
+    admin_url: str
+    admin_token: str
+
+
+def _start_child(
+    name: str, argv: list[str], log_dir: Path, health_url: str, env: dict[str, str] | None = None
+) -> ChildProcess:
+    log_path = log_dir / f"{name}.log"
+    child = ChildProcess(ProcessSpec(name=name, argv=argv, log_path=log_path, env=env))
+    child.start()
+    asyncio.run(wait_until_ready(child, http_probe(health_url), within=60))
+    return child
+
+
+@pytest.fixture(scope="module")
+def platform(
+    postgres_server: str,
+    template_database: str,
+    redis_server: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Platform]:
+    """The platform as customers reach it, directly and through the proxy, for tests that
+    must hold either way (the SDK tests of every model API run against both URLs)."""
+    work = tmp_path_factory.mktemp("platform")
+    database = f"p_{uuid.uuid4().hex[:16]}"
+    asyncio.run(
+        _execute(postgres_server, f'CREATE DATABASE "{database}" TEMPLATE "{template_database}"')
+    )
+    legacy_port, proxy_port, admin_port = (
+        claim_port("test", "127.0.0.1", 0, hint="") for _ in range(3)
+    )
+    direct = f"http://127.0.0.1:{legacy_port}"
+    config = work / "banyan.yaml"
+    config.write_text(
+        f"upstreams:\n  legacy: {{url: {direct}}}\n"
+        "  candidate: {url: http://127.0.0.1:1}\nroutes: []\n"
+    )
+    token = uuid.uuid4().hex
+    python = [sys.executable, "-m", "banyan"]
+    children = []
+    try:
+        children.append(
+            _start_child(
+                "legacy",
+                [*python, "legacy", "--port", str(legacy_port), "--redis-url", redis_server,
+                 "--database-url", with_database(postgres_server, database)],
+                work, f"{direct}/healthz",
+            )
+        )  # fmt: skip
+        children.append(
+            _start_child(
+                "proxy",
+                [*python, "proxy", "--config", str(config), "--port", str(proxy_port),
+                 "--admin-port", str(admin_port), "--state-dir", str(work)],
+                work, f"http://127.0.0.1:{admin_port}/healthz",
+                env={**os.environ, "BANYAN_ADMIN_TOKEN": token},
+            )
+        )  # fmt: skip
+        yield Platform(
+            direct, f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{admin_port}", token
+        )
+    finally:
+        for child in reversed(children):
+            asyncio.run(child.stop(grace=10))
+        asyncio.run(_execute(postgres_server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["direct", "proxied"])
+def base_url(request: pytest.FixtureRequest, platform: Platform) -> str:
+    """The platform's base URL, once direct and once through the proxy."""
+    return platform.direct_url if request.param == "direct" else platform.proxied_url

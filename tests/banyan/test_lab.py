@@ -46,6 +46,7 @@ def up_argv(state_dir: Path, legacy_port: int = 0) -> list[str]:
     return [
         sys.executable, "-m", "banyan", "up", "--state-dir", str(state_dir), "--ephemeral",
         "--postgres-port", "0", "--redis-port", "0", "--legacy-port", str(legacy_port),
+        "--proxy-port", "0", "--admin-port", "0",
     ]  # fmt: skip
 
 
@@ -103,6 +104,8 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
         "database_url",
         "redis_url",
         "legacy_url",
+        "proxy_url",
+        "admin_url",
         "admin_token",
         "internal_token",
         "log_dir",
@@ -116,6 +119,15 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
     health = httpx.get(info["legacy_url"] + "/healthz", timeout=5)
     assert health.status_code == 200
     assert health.json() == {"status": "ok", "postgres": "ok", "redis": "ok"}
+    proxied = httpx.get(info["proxy_url"] + "/healthz", timeout=5)
+    assert proxied.status_code == 200
+    assert proxied.headers["x-banyan-served-by"] == "legacy"
+    assert proxied.json() == health.json()
+    assert httpx.get(info["admin_url"] + "/healthz", timeout=5).json()["routes"] >= 1
+    metrics = httpx.get(
+        info["admin_url"] + "/metrics", headers={"Authorization": f"Bearer {info['admin_token']}"}
+    )
+    assert "banyan_proxy_requests_total" in metrics.text
     names = {p.name() for p in lab.descendants()}
     assert "postgres" in names
     assert any(name.startswith("valkey") for name in names)
@@ -126,7 +138,7 @@ def test_ctrl_c_stops_everything_and_frees_every_port(lab: RunningLab) -> None:
     ports = [
         lab.info["postgres"]["port"],
         lab.info["redis"]["port"],
-        int(lab.info["legacy_url"].rsplit(":", 1)[1]),
+        *(int(lab.info[key].rsplit(":", 1)[1]) for key in ("legacy_url", "proxy_url", "admin_url")),
     ]
     lab.process.send_signal(signal.SIGINT)
     assert lab.process.wait(30) == 0

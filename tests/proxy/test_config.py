@@ -71,6 +71,7 @@ def test_public_surface_is_pinned() -> None:
         "Upstream",
         "load_config",
         "parse_config",
+        "with_upstream_urls",
     }
     assert set(proxy._types.__all__) == {"MODES", "Mode", "Side"}
     assert proxy._types.MODES == ("legacy", "shadow", "canary", "candidate")
@@ -410,3 +411,21 @@ def test_every_object_in_the_schema_refuses_unknown_keys() -> None:
     # value; every other object is closed.
     for schema in objects:
         assert schema["additionalProperties"] is False or "propertyNames" in schema
+
+
+def test_upstreams_can_be_moved_without_touching_routes() -> None:
+    from proxy.config import with_upstream_urls
+
+    base = parse_config(
+        "upstreams:\n  legacy: {url: http://127.0.0.1:8100}\n  candidate: {url: http://127.0.0.1:8200}\n"
+        "routes:\n  - name: r\n    match: {path: /x}\n    mode: shadow\n"
+    )
+    moved = with_upstream_urls(base, {"legacy": "http://127.0.0.1:4242"})
+    assert (moved.upstreams["legacy"].host, moved.upstreams["legacy"].port) == ("127.0.0.1", 4242)
+    assert moved.upstreams["candidate"] == base.upstreams["candidate"]
+    assert moved.routes == base.routes
+    assert base.upstreams["legacy"].port == 8100  # the original is untouched
+    with pytest.raises(ConfigError, match="no upstream named 'nope'"):
+        with_upstream_urls(base, {"nope": "http://127.0.0.1:1"})
+    with pytest.raises(ConfigError, match="https is not supported"):
+        with_upstream_urls(base, {"legacy": "https://127.0.0.1:1"})
