@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck pytest fmt clean
+.PHONY: help install run test lint typecheck pytest fmt clean bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,3 +42,8 @@ fmt: $(STAMP) ## Apply ruff's formatting and safe fixes
 clean: ## Remove the virtualenv, caches and lab state (.banyan: data of `make run`)
 	rm -rf $(VENV) .banyan .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+bench: $(STAMP) ## Proxy overhead vs direct vs NGINX with wrk (installs nginx and wrk from Debian if missing); ~5 min
+	@command -v nginx >/dev/null && command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx wrk)
+	@mkdir -p .banyan
+	$(BIN)/python loadtest/bench_proxy.py --out .banyan/bench_proxy.md

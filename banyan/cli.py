@@ -17,11 +17,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from banyan.console import fail
 from banyan.lab import Lab
 from banyan.labfile import load_or_create_secrets
 from banyan.launcher import LauncherError
 from banyan.logs import configure_logging
 from banyan.migrations import MigrationError, apply_migrations, discover_migrations
+from banyan.routes_cli import routes_app
 from banyan.settings import Settings, load_settings
 
 __all__ = ["app", "main"]
@@ -33,6 +35,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+app.add_typer(routes_app, name="routes")
+
 StateDir = Annotated[
     Path | None, typer.Option(help="Lab state directory [env BANYAN_STATE_DIR; default .banyan].")
 ]
@@ -41,11 +45,6 @@ RedisUrl = Annotated[str | None, typer.Option(help="Redis URL [env REDIS_URL].")
 Host = Annotated[
     str | None, typer.Option(help="Interface to listen on [env BANYAN_HOST; default 127.0.0.1].")
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(1)
 
 
 def _setup(settings: Settings) -> None:
@@ -95,9 +94,9 @@ def up(
     try:
         code = asyncio.run(_run_lab(settings, ephemeral))
     except LauncherError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except MigrationError as exc:
-        raise _fail(f"migrations: {exc}") from None
+        raise fail(f"migrations: {exc}") from None
     raise typer.Exit(code)
 
 
@@ -154,7 +153,7 @@ def legacy(
         host=host, legacy_port=port, database_url=database_url, redis_url=redis_url
     )
     if not settings.database_url or not settings.redis_url:
-        raise _fail(
+        raise fail(
             "legacy needs a PostgreSQL and a Redis: pass --database-url and --redis-url "
             "(or set DATABASE_URL and REDIS_URL), or run the whole lab with `banyan up`"
         )
@@ -185,6 +184,8 @@ def proxy(
         typer.Option(help="Admin API port, loopback [env BANYAN_ADMIN_PORT; default 9000]."),
     ] = None,
     state_dir: StateDir = None,
+    database_url: DatabaseUrl = None,
+    redis_url: RedisUrl = None,
     upstream: Annotated[
         list[str] | None,
         typer.Option(help="NAME=URL: where an upstream of the config really is (repeatable)."),
@@ -193,7 +194,13 @@ def proxy(
     """Run the strangler proxy alone: public listener plus admin API (token: BANYAN_ADMIN_TOKEN,
     else generated once into STATE_DIR/secrets.json)."""
     settings = load_settings(
-        config=config, host=host, proxy_port=port, admin_port=admin_port, state_dir=state_dir
+        config=config,
+        host=host,
+        proxy_port=port,
+        admin_port=admin_port,
+        state_dir=state_dir,
+        database_url=database_url,
+        redis_url=redis_url,
     )
     _setup(settings)
     from proxy.config import ConfigError, load_config, with_upstream_urls
@@ -203,12 +210,12 @@ def proxy(
     for item in upstream or []:
         name, sep, url = item.partition("=")
         if not sep or not name or not url:
-            raise _fail(f"--upstream takes NAME=URL, got {item!r}")
+            raise fail(f"--upstream takes NAME=URL, got {item!r}")
         moved[name] = url
     try:
         route_config = with_upstream_urls(load_config(settings.config), moved)
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     token = settings.admin_token
     if not token:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
@@ -220,6 +227,8 @@ def proxy(
         admin_host="127.0.0.1",
         admin_port=settings.admin_port,
         admin_token=token,
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
     )
 
 
@@ -228,7 +237,7 @@ def migrate(database_url: DatabaseUrl = None) -> None:
     """Apply every part's schema migrations to a database (idempotent)."""
     settings = load_settings(database_url=database_url)
     if not settings.database_url:
-        raise _fail("pass --database-url or set DATABASE_URL")
+        raise fail("pass --database-url or set DATABASE_URL")
     _setup(settings)
 
     async def run(url: str) -> list[str]:
@@ -241,7 +250,7 @@ def migrate(database_url: DatabaseUrl = None) -> None:
     try:
         applied = asyncio.run(run(settings.database_url))
     except (MigrationError, OSError, asyncpg.PostgresError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     print("\n".join(applied) if applied else "nothing to apply: the database is up to date")
 
 

@@ -173,9 +173,11 @@ def platform(
     )
     direct = f"http://127.0.0.1:{legacy_port}"
     config = work / "banyan.yaml"
+    # A fleet of its own: live route states in the shared Redis never leak between modules.
     config.write_text(
-        f"upstreams:\n  legacy: {{url: {direct}}}\n"
-        "  candidate: {url: http://127.0.0.1:1}\nroutes: []\n"
+        f"fleet: t{uuid.uuid4().hex[:12]}\nupstreams:\n  legacy: {{url: {direct}}}\n"
+        "  candidate: {url: http://127.0.0.1:1}\n"
+        "routes:\n  - {name: health, match: {methods: [GET], path: /healthz}, mode: legacy}\n"
     )
     token = uuid.uuid4().hex
     python = [sys.executable, "-m", "banyan"]
@@ -193,7 +195,9 @@ def platform(
             _start_child(
                 "proxy",
                 [*python, "proxy", "--config", str(config), "--port", str(proxy_port),
-                 "--admin-port", str(admin_port), "--state-dir", str(work)],
+                 "--admin-port", str(admin_port), "--state-dir", str(work),
+                 "--database-url", with_database(postgres_server, database),
+                 "--redis-url", redis_server],
                 work, f"http://127.0.0.1:{admin_port}/healthz",
                 env={**os.environ, "BANYAN_ADMIN_TOKEN": token},
             )

@@ -40,4 +40,7 @@ def test_the_proxy_says_who_served(platform) -> None:
     metrics = httpx.get(
         f"{platform.admin_url}/metrics", headers={"Authorization": f"Bearer {platform.admin_token}"}
     )
-    assert 'banyan_proxy_requests_total{route="-",served_by="legacy",status="200"}' in metrics.text
+    assert (
+        'banyan_proxy_requests_total{route="health",served_by="legacy",status="200"}'
+        in metrics.text
+    )
