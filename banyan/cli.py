@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +21,7 @@ from rich.table import Table
 from banyan.console import fail
 from banyan.lab import Lab
 from banyan.labfile import load_or_create_secrets
-from banyan.launcher import LauncherError
+from banyan.launcher import LauncherError, claim_port
 from banyan.logs import configure_logging
 from banyan.migrations import MigrationError, apply_migrations, discover_migrations
 from banyan.routes_cli import routes_app
@@ -190,6 +191,10 @@ def proxy(
         list[str] | None,
         typer.Option(help="NAME=URL: where an upstream of the config really is (repeatable)."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Forwarding processes sharing the port.")
+    ] = 1,
+    reuse_port: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Run the strangler proxy alone: public listener plus admin API (token: BANYAN_ADMIN_TOKEN,
     else generated once into STATE_DIR/secrets.json)."""
@@ -220,6 +225,9 @@ def proxy(
     if not token:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         token = load_or_create_secrets(settings.state_dir)["admin_token"]
+    if workers > 1:
+        _run_proxy_workers(settings, workers, moved, token)
+        return
     run_proxy(
         route_config,
         host=settings.host,
@@ -229,7 +237,28 @@ def proxy(
         admin_token=token,
         database_url=settings.database_url,
         redis_url=settings.redis_url,
+        reuse_port=reuse_port,
     )
+
+
+def _run_proxy_workers(settings: Settings, count: int, moved: dict[str, str], token: str) -> None:
+    from proxy.workers import run_workers
+
+    port = claim_port(
+        "proxy", settings.host, settings.proxy_port, hint="set BANYAN_PROXY_PORT or --port"
+    )
+    argv = [
+        sys.executable, "-m", "banyan", "proxy", "--config", str(settings.config.resolve()),
+        "--host", settings.host, "--port", str(port), "--state-dir", str(settings.state_dir),
+    ]  # fmt: skip
+    for name, url in moved.items():
+        argv += ["--upstream", f"{name}={url}"]
+    if settings.database_url and settings.redis_url:
+        argv += ["--database-url", settings.database_url, "--redis-url", settings.redis_url]
+    run_workers(
+        count, argv, admin_host="127.0.0.1", admin_port=settings.admin_port, token=token,
+        log_dir=settings.state_dir / "logs",
+    )  # fmt: skip
 
 
 @app.command()

@@ -59,6 +59,17 @@ from banyan.launcher import (
 HOST = "127.0.0.1"
 ADMIN_TOKEN = "bench"
 TARGETS = ("direct", "banyan", "nginx-proxy", "banyan-shadow", "nginx-mirror")
+# What gets a free port; "direct" is the upstream itself.
+PORT_NAMES = (
+    "upstream",
+    "mirror-sink",
+    "nginx-proxy",
+    "nginx-mirror",
+    "banyan",
+    "banyan-admin",
+    "banyan-shadow",
+    "banyan-shadow-admin",
+)
 MISSING_TOOLS = "nginx and wrk are needed: apt-get install -y nginx wrk"
 READY_WITHIN_S = 30.0
 STOP_GRACE_S = 5.0
@@ -109,7 +120,6 @@ class WrkResult:
     rps: float
     p50_ms: float
     p99_ms: float
-    requests: int
     problems: tuple[str, ...]
 
 
@@ -126,27 +136,6 @@ class Median:
     rps: float
     p50_ms: float
     p99_ms: float
-
-
-@dataclass(frozen=True, slots=True)
-class Ports:
-    upstream: int
-    sink: int
-    nginx_proxy: int
-    nginx_mirror: int
-    banyan: int
-    banyan_admin: int
-    shadow: int
-    shadow_admin: int
-
-    def of_target(self) -> dict[str, int]:
-        return {
-            "direct": self.upstream,
-            "banyan": self.banyan,
-            "nginx-proxy": self.nginx_proxy,
-            "banyan-shadow": self.shadow,
-            "nginx-mirror": self.nginx_mirror,
-        }
 
 
 # --- set-up: options, tools, ports, bodies ------------------------------------------------
@@ -274,25 +263,22 @@ def banyan_spec(name: str, home: Path, mode: str, ports: tuple[int, int, int]) -
     return ProcessSpec(name, argv, home / "stdout.log", env=env, cwd=home)
 
 
-def server_specs(tmp: Path, ports: Ports, body: str) -> list[tuple[ProcessSpec, str]]:
+def server_specs(tmp: Path, ports: dict[str, int], body: str) -> list[tuple[ProcessSpec, str]]:
     """Every server, in start order, with the URL that answers 200 once it is ready."""
-    p = ports
-    nginx = [
-        ("upstream", static_server(p.upstream, body), p.upstream),
-        ("mirror-sink", static_server(p.sink, body), p.sink),
-        ("nginx-proxy", proxy_server(p.nginx_proxy, p.upstream, None), p.nginx_proxy),
-        ("nginx-mirror", proxy_server(p.nginx_mirror, p.upstream, p.sink), p.nginx_mirror),
-    ]
+    upstream, sink = ports["upstream"], ports["mirror-sink"]
+    nginx = {
+        "upstream": static_server(upstream, body),
+        "mirror-sink": static_server(sink, body),
+        "nginx-proxy": proxy_server(ports["nginx-proxy"], upstream, None),
+        "nginx-mirror": proxy_server(ports["nginx-mirror"], upstream, sink),
+    }
     specs = [
-        (nginx_spec(name, tmp / name, conf), f"http://{HOST}:{port}/bench")
-        for name, conf, port in nginx
+        (nginx_spec(name, tmp / name, conf), f"http://{HOST}:{ports[name]}/bench")
+        for name, conf in nginx.items()
     ]
-    banyans = [
-        ("banyan", "legacy", p.banyan, p.banyan_admin),
-        ("banyan-shadow", "shadow", p.shadow, p.shadow_admin),
-    ]
-    for name, mode, port, admin in banyans:
-        spec = banyan_spec(name, tmp / name, mode, (port, admin, p.upstream))
+    for name, mode in (("banyan", "legacy"), ("banyan-shadow", "shadow")):
+        admin = ports[f"{name}-admin"]
+        spec = banyan_spec(name, tmp / name, mode, (ports[name], admin, upstream))
         specs.append((spec, f"http://{HOST}:{admin}/healthz"))
     return specs
 
@@ -334,7 +320,6 @@ def check_targets(urls: dict[str, str], request: str, expected: str) -> None:
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 _RPS = re.compile(r"^Requests/sec:\s+([\d.]+)\s*$", re.MULTILINE)
-_REQUESTS = re.compile(r"^\s*(\d+) requests in ", re.MULTILINE)
 _PERCENTILE = {
     p: re.compile(rf"^\s*{p}(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", re.MULTILINE) for p in (50, 99)
 }
@@ -394,7 +379,6 @@ def parse_wrk(text: str) -> WrkResult:
         rps=float(_match(_RPS, text)[1]),
         p50_ms=latency[50],
         p99_ms=latency[99],
-        requests=int(_match(_REQUESTS, text)[1]),
         problems=problems,
     )
 
@@ -634,12 +618,13 @@ def render_report(options: Options, started: dt.datetime, results: Results) -> s
 
 def bench(options: Options, tmp: Path, started: dt.datetime) -> str:
     load_before = os.getloadavg()[0]
-    ports = Ports(*free_ports(8))
+    ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
     request, response = json_body("bench.request"), json_body("bench.response")
     script = tmp / "post.lua"
     script.write_text(wrk_script(request))
-    urls = {target: f"http://{HOST}:{port}/bench" for target, port in ports.of_target().items()}
-    admins = {"banyan": ports.banyan_admin, "banyan-shadow": ports.shadow_admin}
+    served_by = {target: "upstream" if target == "direct" else target for target in TARGETS}
+    urls = {target: f"http://{HOST}:{ports[name]}/bench" for target, name in served_by.items()}
+    admins = {name: ports[f"{name}-admin"] for name in ("banyan", "banyan-shadow")}
     children: list[ChildProcess] = []
     try:
         start_servers(server_specs(tmp, ports, response), children)

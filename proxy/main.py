@@ -50,6 +50,7 @@ def run_proxy(
     database_url: str | None = None,
     redis_url: str | None = None,
     limits: Limits | None = None,
+    reuse_port: bool = False,
 ) -> None:
     """Serve until SIGINT/SIGTERM. Blocks."""
     core = build_core(config, limits=limits)
@@ -58,7 +59,7 @@ def run_proxy(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with _live_control(control, database_url, redis_url):
-            server = await ProxyServer.start(core, host, port)
+            server = await ProxyServer.start(core, host, port, reuse_port=reuse_port)
             _log.info("proxy listening", url=f"http://{host}:{server.port}", fleet=config.fleet,
                       routes=len(config.routes), live_control=control.is_live)  # fmt: skip
             try:
