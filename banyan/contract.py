@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 
 __all__ = [
     "REQUEST_ID",
@@ -39,13 +38,14 @@ _TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f
 
 
 def accept_request_id(value: bytes | None) -> bytes:
-    """The caller's id when it is safe to log and store, else a new UUID.
+    """The caller's id when it is safe to log and store, else 128 random bits as hex.
 
     An id goes into every log line and ledger row, so one that is too long or carries control
-    characters is replaced rather than trusted."""
+    characters is replaced rather than trusted. Hex rather than ``uuid4()``: it runs on every
+    request without an id, and is about six times cheaper (0.36 µs vs 2.1 µs, rfcs/0002 §10)."""
     if value is not None and _VALID_REQUEST_ID.match(value):
         return value
-    return str(uuid.uuid4()).encode()
+    return os.urandom(16).hex().encode()
 
 
 def accept_traceparent(value: bytes | None) -> bytes:

@@ -386,7 +386,7 @@ class Exchange:
         if self.mirror_response is not None:
             self._capture(self.mirror_response, chunk)
         if self.response_framing == "chunked":
-            self.inbound.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+            self.inbound.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
         else:
             self.inbound.write(chunk)
         if self.inbound.write_paused and self.upstream is not None and not self.upstream_paused:

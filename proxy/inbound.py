@@ -162,10 +162,6 @@ class InboundProtocol(asyncio.Protocol):
         if self.transport is not None and not self.closed:
             self.transport.write(data)
 
-    def writelines(self, parts: tuple[bytes, ...]) -> None:
-        if self.transport is not None and not self.closed:
-            self.transport.writelines(parts)
-
     def pause(self, reason: str) -> None:
         if not self._pause_reasons and self.transport is not None and not self.closed:
             self.transport.pause_reading()
