@@ -299,3 +299,25 @@ async def test_request_body_over_the_limit_is_refused(send_raw, make_lab) -> Non
         + b"0\r\n\r\n",
     )
     assert streamed.startswith(b"HTTP/1.1 413")
+
+
+async def test_a_request_split_at_every_offset_is_parsed_the_same(make_lab) -> None:
+    """The parser keeps its state across reads: any split of the bytes gives the same exchange."""
+    lab = await make_lab()
+    request = (
+        b"POST /echo?q=1 HTTP/1.1\r\nHost: x\r\nX-Request-ID: split\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    )
+    for offset in range(1, len(request)):
+        reader, writer = await asyncio.open_connection("127.0.0.1", lab.proxy.port)
+        writer.write(request[:offset])
+        await writer.drain()
+        await asyncio.sleep(0.001)  # a separate read on the proxy's side
+        writer.write(request[offset:])
+        raw = await asyncio.wait_for(reader.read(-1), 5)
+        writer.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), (offset, raw[:100])
+        echoed = json.loads(body)
+        assert (echoed["target"], echoed["body"]) == ("/echo?q=1", "hello world"), offset
