@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Protocol
 
 from proxy.limits import Limits
 from proxy.metrics import Counters
@@ -17,7 +17,14 @@ from proxy.mirror import MirrorQueue
 from proxy.routing import RouteTable
 from proxy.upstream import UpstreamPool
 
-__all__ = ["ProxyCore"]
+__all__ = ["ClientConnection", "ProxyCore"]
+
+
+class ClientConnection(Protocol):
+    """What shutdown needs of an open client connection (``inbound.InboundProtocol``)."""
+
+    def close_if_idle(self) -> None: ...
+    def abort(self) -> None: ...
 
 
 class ProxyCore:
@@ -39,7 +46,7 @@ class ProxyCore:
         self.random = random_source
         self.tasks: set[asyncio.Task[None]] = set()
         # Open client connections (InboundProtocol), so shutdown can close the idle ones.
-        self.connections: set[Any] = set()
+        self.connections: set[ClientConnection] = set()
 
     def swap_table(self, table: RouteTable) -> None:
         self.table = table
