@@ -26,6 +26,7 @@ from banyan.logs import configure_logging
 from banyan.migrations import MigrationError, apply_migrations, discover_migrations
 from banyan.routes_cli import routes_app
 from banyan.settings import Settings, load_settings
+from banyan.tenants_cli import tenants_app
 
 __all__ = ["app", "main"]
 
@@ -37,6 +38,7 @@ app = typer.Typer(
 )
 
 app.add_typer(routes_app, name="routes")
+app.add_typer(tenants_app, name="tenants")
 
 StateDir = Annotated[
     Path | None, typer.Option(help="Lab state directory [env BANYAN_STATE_DIR; default .banyan].")
@@ -164,7 +166,11 @@ def legacy(
     from legacy.app import create_app
 
     uvicorn.run(
-        create_app(database_url=settings.database_url, redis_url=settings.redis_url),
+        create_app(
+            database_url=settings.database_url,
+            redis_url=settings.redis_url,
+            internal_token=settings.internal_token,
+        ),
         host=settings.host,
         port=settings.legacy_port,
         log_config=None,

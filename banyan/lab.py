@@ -16,6 +16,7 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ from banyan.settings import Settings
 __all__ = ["LAB_DATABASE", "Lab", "ServiceSpec"]
 
 LAB_DATABASE = "banyan"
+DEMO_TENANT = "demo"
+DEMO_CREDITS = Decimal(1000)
 _log = get_logger(__name__)
 
 
@@ -154,9 +157,14 @@ class Lab:
         return self.redis.url()
 
     async def _migrate(self, database_url: str) -> None:
+        """Apply every part's migrations, then make sure the demo tenant exists."""
+        from legacy.commerce.tenants import ensure_tenant
+
         conn = await asyncpg.connect(database_url)
         try:
             await apply_migrations(conn, discover_migrations())
+            key = load_or_create_secrets(self.state_dir)["demo_api_key"]
+            await ensure_tenant(conn, DEMO_TENANT, DEMO_CREDITS, api_key=key)
         finally:
             await conn.close()
 
@@ -234,6 +242,8 @@ class Lab:
     def _describe(self, database_url: str, redis_url: str) -> dict[str, Any]:
         tokens = self._tokens()
         info: dict[str, Any] = {
+            "demo_tenant": DEMO_TENANT,
+            "demo_api_key": load_or_create_secrets(self.state_dir)["demo_api_key"],
             "pid": os.getpid(),
             "started_at": datetime.now(UTC).isoformat(),
             "state_dir": str(self.state_dir),

@@ -30,7 +30,7 @@ __all__ = [
 
 LAB_FILE = "lab.json"
 _SECRETS_FILE = "secrets.json"
-_SECRET_NAMES = ("admin_token", "internal_token")
+_SECRET_NAMES = ("admin_token", "internal_token", "demo_api_key")
 
 
 def write_lab_file(state_dir: Path, data: dict[str, Any]) -> Path:
@@ -97,7 +97,8 @@ def load_or_create_secrets(state_dir: Path) -> dict[str, str]:
     missing = [name for name in _SECRET_NAMES if not stored.get(name)]
     if missing:
         for name in missing:
-            stored[name] = secrets.token_urlsafe(32)
+            # API keys carry the platform's sk_ prefix (legacy/commerce/keys.py).
+            stored[name] = ("sk_" if name.endswith("_api_key") else "") + secrets.token_urlsafe(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(stored, out, indent=2)

@@ -8,18 +8,22 @@ only wires them in.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from banyan.logs import get_logger
 from banyan.migrations import apply_migrations, discover_migrations
+from legacy.commerce.billing import Billing
+from legacy.commerce.ratelimit import RateLimiter
 from legacy.errors import install_error_handlers
+from legacy.internal_api import internal_router
 from legacy.request_id import RequestIdMiddleware
 
 __all__ = ["create_app"]
@@ -28,19 +32,28 @@ _log = get_logger(__name__)
 _HEALTH_TIMEOUT_S = 2.0
 
 
-def create_app(*, database_url: str, redis_url: str) -> FastAPI:
+def create_app(*, database_url: str, redis_url: str, internal_token: str | None = None) -> FastAPI:
+    """The platform. Without ``internal_token`` the internal billing API is not mounted."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=10)
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=20)
         async with pool.acquire() as conn:
             await apply_migrations(conn, discover_migrations(["legacy"]))
-        redis = Redis.from_url(redis_url)
+        # Blocking pool: under a burst, wait for a connection instead of failing the request.
+        # from_pool: the client owns the pool, so aclose() closes its connections too.
+        redis = Redis.from_pool(BlockingConnectionPool.from_url(redis_url, max_connections=128))
         app.state.db = pool
         app.state.redis = redis
-        _log.info("legacy started")
+        app.state.billing = Billing(pool, limiter=RateLimiter(redis))
+        sweeper = asyncio.create_task(_release_expired_forever(app.state.billing))
+        _log.info("legacy started", internal_api=internal_token is not None)
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await redis.aclose()
             await pool.close()
 
@@ -48,7 +61,21 @@ def create_app(*, database_url: str, redis_url: str) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    if internal_token:
+        app.include_router(internal_router(internal_token), include_in_schema=False)
     return app
+
+
+async def _release_expired_forever(billing: Billing, every_s: float = 30.0) -> None:
+    """Give back the holds of requests that died without settling (issue 4)."""
+    while True:
+        try:
+            released = await billing.release_expired()
+            if released:
+                _log.warning("expired reservations released", count=released)
+        except (OSError, asyncpg.PostgresError) as exc:
+            _log.warning("could not release expired reservations", error=str(exc))
+        await asyncio.sleep(every_s)
 
 
 async def healthz(request: Request) -> JSONResponse:

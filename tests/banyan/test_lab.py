@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -128,6 +129,13 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
         info["admin_url"] + "/metrics", headers={"Authorization": f"Bearer {info['admin_token']}"}
     )
     assert "banyan_proxy_requests_total" in metrics.text
+    assert info["demo_api_key"].startswith("sk_")
+    shown = subprocess.run(
+        [sys.executable, "-m", "banyan", "tenants", "show", "demo", "--json",
+         "--state-dir", info["state_dir"]],
+        capture_output=True, text=True, env=lab_env(), timeout=60,
+    )  # fmt: skip
+    assert json.loads(shown.stdout)["wallet"]["balance"] == "1000.0000"
     names = {p.name() for p in lab.descendants()}
     assert "postgres" in names
     assert any(name.startswith("valkey") for name in names)

@@ -9,6 +9,7 @@ proxy in production.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -318,4 +319,11 @@ async def raw_exchange(
             return await asyncio.wait_for(reader.read(-1), within)
         return await asyncio.wait_for(reader.read(65536), within)
     finally:
-        writer.close()
+        await close_writer(writer)
+
+
+async def close_writer(writer: asyncio.StreamWriter) -> None:
+    """Close and wait: a transport left closing when the test's loop ends warns at GC."""
+    writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import subprocess
 import sys
@@ -230,6 +231,8 @@ async def test_a_slow_client_pauses_the_upstream_instead_of_buffering(make_lab) 
         assert chunk
         remaining -= len(chunk)
     writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()
 
 
 async def test_a_client_leaving_mid_stream_closes_the_upstream_connection(make_lab) -> None:
@@ -239,6 +242,8 @@ async def test_a_client_leaving_mid_stream_closes_the_upstream_connection(make_l
     await reader.readuntil(b"data: ")
     assert lab.legacy.stats.open_connections == 1
     writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()
     for _ in range(100):
         if lab.legacy.stats.open_connections == 0:
             break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 
@@ -137,6 +138,8 @@ async def test_expect_100_continue_is_answered_by_the_proxy(make_lab) -> None:
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
     assert head.startswith(b"HTTP/1.1 200 OK")
     writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()
     assert "expect" not in dict(lab.legacy.stats.requests[0].headers)
 
 
@@ -317,6 +320,8 @@ async def test_a_request_split_at_every_offset_is_parsed_the_same(make_lab) -> N
         writer.write(request[offset:])
         raw = await asyncio.wait_for(reader.read(-1), 5)
         writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
         head, _, body = raw.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 200"), (offset, raw[:100])
         echoed = json.loads(body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 import wsproto
@@ -48,6 +49,8 @@ class WsClient:
 
     async def close(self) -> None:
         self.writer.close()
+        with contextlib.suppress(ConnectionError):
+            await self.writer.wait_closed()
 
 
 async def test_text_and_binary_frames_echo_through_the_proxy(make_lab) -> None:
