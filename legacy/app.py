@@ -24,6 +24,7 @@ from legacy.commerce.billing import Billing
 from legacy.commerce.ratelimit import RateLimiter
 from legacy.errors import install_error_handlers
 from legacy.internal_api import internal_router
+from legacy.metering import install_commerce
 from legacy.request_id import RequestIdMiddleware
 
 __all__ = ["create_app"]
@@ -59,6 +60,7 @@ def create_app(*, database_url: str, redis_url: str, internal_token: str | None 
 
     app = FastAPI(title="Legacy model-API platform", lifespan=lifespan)
     install_error_handlers(app)
+    install_commerce(app)
     app.add_middleware(RequestIdMiddleware)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     if internal_token:

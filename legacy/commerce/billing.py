@@ -68,6 +68,7 @@ class Authorization:
     tenant: Tenant
     reservation_id: UUID
     request_id: str
+    unit: str
     shadow: bool
     held: Decimal
     rate: RateDecision | None
@@ -147,7 +148,7 @@ class Billing:
             raise InsufficientQuota(
                 f"the wallet cannot cover this request ({held} credits needed); top it up"
             )
-        return Authorization(tenant, reservation_id, request_id, shadow, held, rate)
+        return Authorization(tenant, reservation_id, request_id, unit, shadow, held, rate)
 
     async def extend(self, reservation_id: UUID, quantity: Decimal) -> Decimal:
         """Hold more for a stream that goes on; returns the reservation's new hold."""

@@ -1,0 +1,118 @@
+"""Billing on the public routes: the key, the charge around the work, the refusals.
+
+Every billed route does ``auth = await open_charge(request, route=..., unit=..., estimate=...)``
+before any work (so an empty wallet is a 402 before the first byte of a stream) and
+``await close_charge(request, auth, quantity)`` with the measured usage; if the work fails,
+``abandon_charge`` gives the hold back. The key comes from ``api-subscription-key`` or
+``Authorization: Bearer`` (sdk-contract §1.1); a request with ``X-Banyan-Shadow: 1`` bills the
+shadow ledger and skips the rate limiter (brief §4).
+
+Refusals use the platform envelope (sdk-contract §1.4): a bad key is 403
+``invalid_api_key_error`` on sarvam-style routes and 401 on OpenAI-style ones (``/v1/…``,
+``/v2/…``), 402 ``insufficient_quota_error``, 429 with ``Retry-After`` ≤ 60 s. Billed responses
+carry ``X-RateLimit-Limit/Remaining/Reset``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import cast
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from banyan.contract import SHADOW
+from legacy.commerce.billing import Authorization, Billing, Settlement
+from legacy.commerce.errors import CommerceError, InvalidApiKey, RateLimited
+from legacy.commerce.ratelimit import RateDecision, rate_limit_headers
+from legacy.errors import ErrorCode, error_response
+
+__all__ = [
+    "RateLimitHeaders",
+    "abandon_charge",
+    "api_key_from",
+    "close_charge",
+    "install_commerce",
+    "open_charge",
+]
+
+_OPENAI_STYLE = ("/v1/", "/v2/")
+
+
+def api_key_from(headers: Mapping[str, str]) -> str | None:
+    key = headers.get("api-subscription-key")
+    if key:
+        return key
+    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _billing(request: Request) -> Billing:
+    return cast(Billing, request.app.state.billing)
+
+
+async def open_charge(
+    request: Request, *, route: str, unit: str, estimate: Decimal, model: str = "*"
+) -> Authorization:
+    """Authorize and hold the estimate; raises CommerceError (answered by the handler)."""
+    auth = await _billing(request).authorize(
+        api_key=api_key_from(request.headers),
+        route=route, unit=unit, quantity=estimate, model=model,
+        request_id=request.state.request_id,
+        shadow=request.headers.get(SHADOW) == "1",
+    )  # fmt: skip
+    if auth.rate is not None:
+        request.scope.setdefault("state", {})["rate_decision"] = auth.rate
+    return auth
+
+
+async def close_charge(request: Request, auth: Authorization, quantity: Decimal) -> Settlement:
+    """Charge the measured usage (exactly once per request id)."""
+    return await _billing(request).settle(auth.reservation_id, unit=auth.unit, quantity=quantity)
+
+
+async def abandon_charge(request: Request, auth: Authorization) -> None:
+    await _billing(request).release(auth.reservation_id)
+
+
+async def _refuse(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CommerceError)
+    status = exc.status
+    code: ErrorCode | None = None
+    if isinstance(exc, InvalidApiKey):
+        code = "invalid_api_key_error"  # whatever the status, the SDKs key off this code
+        if request.url.path.startswith(_OPENAI_STYLE):
+            status = 401
+    headers = rate_limit_headers(exc.decision) if isinstance(exc, RateLimited) else None
+    return error_response(request, status, str(exc), code=code, headers=headers)
+
+
+class RateLimitHeaders:
+    """Adds X-RateLimit-* to a response whose request was rate-checked (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                decision: RateDecision | None = scope.get("state", {}).get("rate_decision")
+                if decision is not None:
+                    headers = MutableHeaders(scope=message)
+                    for name, value in rate_limit_headers(decision).items():
+                        headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
+
+
+def install_commerce(app: FastAPI) -> None:
+    app.add_exception_handler(CommerceError, _refuse)
+    app.add_middleware(RateLimitHeaders)
