@@ -26,6 +26,8 @@ from legacy.errors import install_error_handlers
 from legacy.internal_api import internal_router
 from legacy.metering import install_commerce
 from legacy.request_id import RequestIdMiddleware
+from legacy.text.lid import LanguageIdentifier
+from legacy.text_api import text_router
 
 __all__ = ["create_app"]
 
@@ -47,6 +49,7 @@ def create_app(*, database_url: str, redis_url: str, internal_token: str | None 
         app.state.db = pool
         app.state.redis = redis
         app.state.billing = Billing(pool, limiter=RateLimiter(redis))
+        app.state.lid = LanguageIdentifier()
         sweeper = asyncio.create_task(_release_expired_forever(app.state.billing))
         _log.info("legacy started", internal_api=internal_token is not None)
         try:
@@ -63,6 +66,7 @@ def create_app(*, database_url: str, redis_url: str, internal_token: str | None 
     install_commerce(app)
     app.add_middleware(RequestIdMiddleware)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.include_router(text_router)
     if internal_token:
         app.include_router(internal_router(internal_token), include_in_schema=False)
     return app

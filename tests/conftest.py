@@ -142,6 +142,24 @@ class Platform:
     proxied_url: str
     admin_url: str
     admin_token: str
+    database_url: str
+
+    def make_tenant(self, credits: str = "100", **plan: int) -> str:
+        """A tenant of its own (name unique per call); returns its API key."""
+        from decimal import Decimal
+
+        from legacy.commerce.tenants import create_tenant
+
+        async def make() -> str:
+            conn = await asyncpg.connect(self.database_url)
+            try:
+                name = f"t{uuid.uuid4().hex[:12]}"
+                _, key = await create_tenant(conn, name, Decimal(credits), **plan)
+            finally:
+                await conn.close()
+            return key
+
+        return asyncio.run(make())
 
 
 def _start_child(
@@ -203,8 +221,9 @@ def platform(
             )
         )  # fmt: skip
         yield Platform(
-            direct, f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{admin_port}", token
-        )
+            direct, f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{admin_port}", token,
+            with_database(postgres_server, database),
+        )  # fmt: skip
     finally:
         for child in reversed(children):
             asyncio.run(child.stop(grace=10))

@@ -1,0 +1,124 @@
+"""/text-lid and /transliterate with the real sarvamai SDK, direct and through the proxy."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import asyncpg
+import httpx
+import pytest
+import sarvamai
+from sarvamai import SarvamAI, SarvamAIEnvironment
+from sarvamai.core.api_error import ApiError
+
+
+@pytest.fixture
+def client() -> Iterator[Callable[[str, str], SarvamAI]]:
+    """Make SDK clients on our own httpx clients, closed after the test (no leaked sockets)."""
+    opened: list[httpx.Client] = []
+
+    def make(base_url: str, key: str) -> SarvamAI:
+        http = httpx.Client(timeout=30)
+        opened.append(http)
+        ws = base_url.replace("http://", "ws://")
+        environment = SarvamAIEnvironment(
+            base=base_url, creative=f"{base_url}/dubbing", production=ws
+        )
+        return SarvamAI(api_subscription_key=key, environment=environment, httpx_client=http)
+
+    yield make
+    for http in opened:
+        http.close()
+
+
+def ledger_rows(database_url: str, route: str) -> list[tuple[str, Decimal]]:
+    async def fetch() -> list[tuple[str, Decimal]]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            rows = await conn.fetch(
+                "SELECT unit, quantity FROM legacy.ledger WHERE route = $1 ORDER BY id", route
+            )
+            return [(r["unit"], r["quantity"]) for r in rows]
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "script"),
+    [
+        ("मेरा नाम राहुल है और मैं दिल्ली में रहता हूँ", "hi-IN", "Deva"),
+        ("माझे नाव राहुल आहे आणि मी पुण्यात राहतो", "mr-IN", "Deva"),
+        ("வணக்கம், எப்படி இருக்கிறீர்கள்?", "ta-IN", "Taml"),
+        ("ನಮಸ್ಕಾರ, ಹೇಗಿದ್ದೀರಿ?", "kn-IN", "Knda"),
+        ("Good morning, how are you?", "en-IN", "Latn"),
+    ],
+)
+def test_identify_language(
+    client, base_url: str, platform, text: str, language: str, script: str
+) -> None:
+    key = platform.make_tenant()
+    answer = client(base_url, key).text.identify_language(input=text)
+    assert (answer.language_code, answer.script_code) == (language, script)
+    assert answer.request_id
+
+
+def test_transliterate_between_scripts_and_to_roman(client, base_url: str, platform) -> None:
+    sdk = client(base_url, platform.make_tenant())
+    roman = sdk.text.transliterate(
+        input="नमस्ते दुनिया 2024", source_language_code="auto", target_language_code="en-IN"
+    )
+    assert (roman.transliterated_text, roman.source_language_code) == (
+        "namaste duniya 2024",
+        "hi-IN",
+    )
+    tamil = sdk.text.transliterate(
+        input="नमस्ते",
+        source_language_code="hi-IN",
+        target_language_code="ta-IN",
+        numerals_format="native",
+    )
+    assert tamil.transliterated_text == "நமஸ்தே"
+
+
+def test_every_call_is_metered_in_characters(client, platform) -> None:
+    sdk = client(platform.direct_url, platform.make_tenant())
+    before = len(ledger_rows(platform.database_url, "text-lid"))
+    sdk.text.identify_language(input="नमस्ते")  # 6 characters (code points)
+    rows = ledger_rows(platform.database_url, "text-lid")
+    assert rows[before:] == [("characters", Decimal("6.0000"))]
+
+
+def test_errors_surface_as_the_sdks_exceptions(client, base_url: str, platform) -> None:
+    with pytest.raises(sarvamai.ForbiddenError) as bad_key:
+        client(base_url, "sk_not_a_key").text.identify_language(input="hello")
+    assert bad_key.value.body["error"]["code"] == "invalid_api_key_error"
+
+    with pytest.raises(ApiError) as broke:
+        client(base_url, platform.make_tenant(credits="0")).text.identify_language(input="hello")
+    assert broke.value.status_code == 402
+
+    sdk = client(base_url, platform.make_tenant())
+    with pytest.raises(sarvamai.UnprocessableEntityError) as too_long:
+        sdk.text.identify_language(input="x" * 1001)
+    assert "input" in too_long.value.body["error"]["message"]
+    with pytest.raises(sarvamai.UnprocessableEntityError):
+        sdk.text.transliterate(
+            input="hi", source_language_code="auto", target_language_code="fr-FR"
+        )
+    with pytest.raises(sarvamai.BadRequestError):
+        sdk.text.transliterate(
+            input="hello", source_language_code="en-IN", target_language_code="en-IN"
+        )
+
+
+def test_a_burst_gets_429_and_the_sdk_honours_retry_after(client, base_url: str, platform) -> None:
+    sdk = client(base_url, platform.make_tenant(requests_per_minute=2))
+    sdk.text.identify_language(input="a")
+    sdk.text.identify_language(input="b")
+    with pytest.raises(sarvamai.TooManyRequestsError) as limited:
+        sdk.text.identify_language(input="c", request_options={"max_retries": 0})
+    assert 1 <= int(limited.value.headers["retry-after"]) <= 60
