@@ -293,16 +293,24 @@ async def _replay(conn: DbConnection, row: asyncpg.Record, ledger: str) -> Settl
     return Settlement(row["id"], row["request_id"], first["credits"], kind, first["id"], True)
 
 
-async def _settle_shadow(
-    conn: DbConnection, row: asyncpg.Record, quantity: Decimal, due: Decimal
-) -> Settlement:
-    ledger_id = await conn.fetchval(
-        "INSERT INTO legacy.shadow_ledger (request_id, tenant_id, route, unit, quantity,"
+async def _append(
+    conn: DbConnection, ledger: str, row: asyncpg.Record, quantity: Decimal, credits: Decimal
+) -> int | None:
+    """Append the request's ledger row; None when its request id has one already."""
+    ledger_id: int | None = await conn.fetchval(
+        f"INSERT INTO legacy.{ledger} (request_id, tenant_id, route, unit, quantity,"
         " price_version, credits) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         " ON CONFLICT (request_id) DO NOTHING RETURNING id",
         row["request_id"], row["tenant_id"], row["route"], row["unit"], quantity,
-        row["price_version"], due,
+        row["price_version"], credits,
     )  # fmt: skip
+    return ledger_id
+
+
+async def _settle_shadow(
+    conn: DbConnection, row: asyncpg.Record, quantity: Decimal, due: Decimal
+) -> Settlement:
+    ledger_id = await _append(conn, "shadow_ledger", row, quantity, due)
     await conn.execute("UPDATE legacy.reservations SET state = 'settled' WHERE id = $1", row["id"])
     if ledger_id is None:
         return await _replay(conn, row, "shadow_ledger")
@@ -319,13 +327,7 @@ async def _settle_live(
     assert wallet is not None
     # Never below zero: at most this reservation's hold plus what nobody else holds.
     credits = min(due, row["amount"] + wallet["balance"] - wallet["reserved"])
-    ledger_id = await conn.fetchval(
-        "INSERT INTO legacy.ledger (request_id, tenant_id, route, unit, quantity, price_version,"
-        " credits) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        " ON CONFLICT (request_id) DO NOTHING RETURNING id",
-        row["request_id"], row["tenant_id"], row["route"], row["unit"], quantity,
-        row["price_version"], credits,
-    )  # fmt: skip
+    ledger_id = await _append(conn, "ledger", row, quantity, credits)
     if ledger_id is None:
         # This request id was charged through another reservation: this one only gives back.
         await _close(conn, row, "released")
