@@ -67,6 +67,9 @@ def up(
     legacy_port: Annotated[
         int | None, typer.Option(help="Legacy service port [default 8100; 0 = any free].")
     ] = None,
+    inference_port: Annotated[
+        int | None, typer.Option(help="Inference server port [default 8300; 0 = any free].")
+    ] = None,
     proxy_port: Annotated[
         int | None, typer.Option(help="Proxy public port [default 8000; 0 = any free].")
     ] = None,
@@ -89,6 +92,7 @@ def up(
         postgres_port=postgres_port,
         redis_port=redis_port,
         legacy_port=legacy_port,
+        inference_port=inference_port,
         proxy_port=proxy_port,
         admin_port=admin_port,
         config=config,
@@ -175,6 +179,34 @@ def legacy(
         port=settings.legacy_port,
         log_config=None,
     )
+
+
+@app.command()
+def inference(
+    host: Host = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port [env BANYAN_INFERENCE_PORT; default 8300].")
+    ] = None,
+) -> None:
+    """Run the inference server (the models legacy and the candidate call: eSpeak NG TTS, ...)."""
+    settings = load_settings(host=host, inference_port=port)
+    _setup(settings)
+    import uvicorn
+
+    from legacy.inference.app import create_inference_app
+    from legacy.inference.espeak import EspeakEngine, EspeakError
+
+    try:
+        engine = EspeakEngine()
+    except EspeakError as exc:
+        raise fail(f"speech synthesis engine: {exc}") from None
+    try:
+        uvicorn.run(
+            create_inference_app(engine), host=settings.host, port=settings.inference_port,
+            log_config=None, access_log=False,
+        )  # fmt: skip
+    finally:
+        engine.close()
 
 
 @app.command()

@@ -74,6 +74,7 @@ class ServiceSpec:
 def lab_services(settings: Settings) -> list[ServiceSpec]:
     """The services that exist so far, in start order (rfcs/0001 §3 has the full plan)."""
     return [
+        ServiceSpec("inference", settings.inference_port),
         ServiceSpec("legacy", settings.legacy_port),
         ServiceSpec(
             "proxy",
@@ -210,6 +211,8 @@ class Lab:
             "BANYAN_ADMIN_TOKEN": tokens["admin_token"],
             "BANYAN_INTERNAL_TOKEN": tokens["internal_token"],
         }
+        if "inference" in self.services:
+            env["BANYAN_INFERENCE_URL"] = self.services["inference"][2]
         argv = [
             sys.executable,
             "-m",

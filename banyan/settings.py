@@ -52,6 +52,9 @@ class Settings(BaseSettings):
 
     # Services (rfcs/0001 §3 lists the whole port plan).
     legacy_port: int = Field(default=8100, ge=0, le=65535)
+    inference_port: int = Field(default=8300, ge=0, le=65535)
+    # Where the inference server is, for legacy's model routes (the lab sets it).
+    inference_url: str | None = None
     proxy_port: int = Field(default=8000, ge=0, le=65535)
     admin_port: int = Field(default=9000, ge=0, le=65535)
     # The proxy's route baseline (rfcs/0002, README "Routes").

@@ -47,7 +47,7 @@ def up_argv(state_dir: Path, legacy_port: int = 0) -> list[str]:
     return [
         sys.executable, "-m", "banyan", "up", "--state-dir", str(state_dir), "--ephemeral",
         "--postgres-port", "0", "--redis-port", "0", "--legacy-port", str(legacy_port),
-        "--proxy-port", "0", "--admin-port", "0",
+        "--proxy-port", "0", "--admin-port", "0", "--inference-port", "0",
     ]  # fmt: skip
 
 
@@ -105,6 +105,7 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
         "database_url",
         "redis_url",
         "legacy_url",
+        "inference_url",
         "proxy_url",
         "admin_url",
         "admin_token",
@@ -130,6 +131,8 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
     )
     assert "banyan_proxy_requests_total" in metrics.text
     assert info["demo_api_key"].startswith("sk_")
+    speech = httpx.post(info["inference_url"] + "/v1/tts", json={"text": "lab"}, timeout=10)
+    assert speech.headers["x-sample-rate"] == "22050"
     shown = subprocess.run(
         [sys.executable, "-m", "banyan", "tenants", "show", "demo", "--json",
          "--state-dir", info["state_dir"]],
@@ -146,7 +149,10 @@ def test_ctrl_c_stops_everything_and_frees_every_port(lab: RunningLab) -> None:
     ports = [
         lab.info["postgres"]["port"],
         lab.info["redis"]["port"],
-        *(int(lab.info[key].rsplit(":", 1)[1]) for key in ("legacy_url", "proxy_url", "admin_url")),
+        *(
+            int(lab.info[key].rsplit(":", 1)[1])
+            for key in ("legacy_url", "inference_url", "proxy_url", "admin_url")
+        ),
     ]
     lab.process.send_signal(signal.SIGINT)
     assert lab.process.wait(30) == 0

@@ -1,0 +1,100 @@
+"""The inference server: the models legacy (and later the Go candidate) call over HTTP.
+
+A separate process (port 8300), shared by both implementations so that differences between
+them measure platform code, not model randomness. Every model is deterministic for identical
+input, has a context limit like a real model (a call over it is refused, so callers must
+chunk), and a latency profile (``profiles.py``).
+
+    GET  /healthz
+    GET  /v1/tts/voices
+    POST /v1/tts  {"text", "voice", ["rate_wpm"], ["pitch"]}
+         -> 200 raw PCM (audio/L16: signed 16-bit little-endian mono),
+            X-Sample-Rate, X-Duration-S | 400 unknown voice | 413 over the context limit | 422
+
+Models: speech synthesis is eSpeak NG (``espeak.py``), a real engine. Others (translation,
+speech recognition, chat) join this server with their issue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from legacy.inference.espeak import EspeakEngine, EspeakError
+from legacy.inference.profiles import LatencyProfile
+
+__all__ = ["InferenceConfig", "create_inference_app"]
+
+
+@dataclass(frozen=True, slots=True)
+class InferenceConfig:
+    # Characters one TTS call may carry (real TTS models have a context limit; legacy chunks).
+    tts_max_chars: int = 500
+    tts_latency: LatencyProfile = field(
+        default_factory=lambda: LatencyProfile(fixed_ms=20.0, per_unit_ms=0.2, jitter_ms=10.0)
+    )
+
+
+class TtsRequest(BaseModel):
+    text: str = Field(min_length=1)
+    voice: str = Field(default="en", min_length=1, max_length=32)
+    rate_wpm: int = Field(default=175, ge=80, le=450)
+    pitch: int = Field(default=50, ge=0, le=100)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "code": "model_call_error"}}, status)
+
+
+def create_inference_app(engine: EspeakEngine, config: InferenceConfig | None = None) -> FastAPI:
+    settings = config or InferenceConfig()
+    app = FastAPI(title="Inference server", docs_url=None, redoc_url=None)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, object]:
+        return {"status": "ok", "models": ["tts"], "tts_max_chars": settings.tts_max_chars}
+
+    @app.get("/v1/tts/voices")
+    async def voices() -> dict[str, list[str]]:
+        return {"voices": engine.voices()}
+
+    @app.post("/v1/tts", response_model=None)
+    async def tts(body: TtsRequest) -> Response:
+        if len(body.text) > settings.tts_max_chars:
+            return _error(
+                413, f"text is {len(body.text)} characters; this model takes at most "
+                f"{settings.tts_max_chars} per call: split it",
+            )  # fmt: skip
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            # The engine blocks (and serialises calls); keep the event loop free meanwhile.
+            audio = await asyncio.to_thread(
+                engine.synthesize,
+                body.text,
+                voice=body.voice,
+                rate_wpm=body.rate_wpm,
+                pitch=body.pitch,
+            )
+        except EspeakError as exc:
+            return _error(400, str(exc))
+        except ValueError as exc:
+            return _error(422, str(exc))
+        seed = f"{body.voice}|{body.rate_wpm}|{body.pitch}|{body.text}".encode()
+        remaining = settings.tts_latency.delay_s(len(body.text), seed) - (loop.time() - started)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+        return Response(
+            audio.pcm,
+            media_type="audio/L16",
+            headers={
+                "X-Sample-Rate": str(audio.sample_rate),
+                "X-Duration-S": f"{audio.duration_s:.3f}",
+            },
+        )
+
+    return app
