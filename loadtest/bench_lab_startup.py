@@ -39,6 +39,12 @@ def one_round(state_dir: Path) -> tuple[float, float]:
         "0",
         "--legacy-port",
         "0",
+        "--inference-port",
+        "0",
+        "--proxy-port",
+        "0",
+        "--admin-port",
+        "0",
     ]
     started = time.perf_counter()
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
