@@ -174,6 +174,7 @@ def legacy(
             database_url=settings.database_url,
             redis_url=settings.redis_url,
             internal_token=settings.internal_token,
+            inference_url=settings.inference_url,
         ),
         host=settings.host,
         port=settings.legacy_port,

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -28,6 +29,7 @@ from legacy.metering import install_commerce
 from legacy.request_id import RequestIdMiddleware
 from legacy.text.lid import LanguageIdentifier
 from legacy.text_api import text_router
+from legacy.tts_api import tts_router
 
 __all__ = ["create_app"]
 
@@ -35,8 +37,15 @@ _log = get_logger(__name__)
 _HEALTH_TIMEOUT_S = 2.0
 
 
-def create_app(*, database_url: str, redis_url: str, internal_token: str | None = None) -> FastAPI:
-    """The platform. Without ``internal_token`` the internal billing API is not mounted."""
+def create_app(
+    *,
+    database_url: str,
+    redis_url: str,
+    internal_token: str | None = None,
+    inference_url: str | None = None,
+) -> FastAPI:
+    """The platform. Without ``internal_token`` the internal billing API is not mounted;
+    without ``inference_url`` the model routes that need the inference server answer 503."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +59,8 @@ def create_app(*, database_url: str, redis_url: str, internal_token: str | None 
         app.state.redis = redis
         app.state.billing = Billing(pool, limiter=RateLimiter(redis))
         app.state.lid = LanguageIdentifier()
+        app.state.inference_url = inference_url.rstrip("/") if inference_url else None
+        app.state.inference = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
         sweeper = asyncio.create_task(_release_expired_forever(app.state.billing))
         _log.info("legacy started", internal_api=internal_token is not None)
         try:
@@ -58,6 +69,7 @@ def create_app(*, database_url: str, redis_url: str, internal_token: str | None 
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await app.state.inference.aclose()
             await redis.aclose()
             await pool.close()
 
@@ -67,6 +79,7 @@ def create_app(*, database_url: str, redis_url: str, internal_token: str | None 
     app.add_middleware(RequestIdMiddleware)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.include_router(text_router)
+    app.include_router(tts_router)
     if internal_token:
         app.include_router(internal_router(internal_token), include_in_schema=False)
     return app

@@ -161,6 +161,21 @@ class Platform:
 
         return asyncio.run(make())
 
+    def ledger_rows(self, route: str) -> list[tuple[str, object]]:
+        """(unit, quantity) of every live ledger row of a route, oldest first."""
+
+        async def fetch() -> list[tuple[str, object]]:
+            conn = await asyncpg.connect(self.database_url)
+            try:
+                rows = await conn.fetch(
+                    "SELECT unit, quantity FROM legacy.ledger WHERE route = $1 ORDER BY id", route
+                )
+            finally:
+                await conn.close()
+            return [(r["unit"], r["quantity"]) for r in rows]
+
+        return asyncio.run(fetch())
+
 
 def _start_child(
     name: str, argv: list[str], log_dir: Path, health_url: str, env: dict[str, str] | None = None
@@ -186,8 +201,8 @@ def platform(
     asyncio.run(
         _execute(postgres_server, f'CREATE DATABASE "{database}" TEMPLATE "{template_database}"')
     )
-    legacy_port, proxy_port, admin_port = (
-        claim_port("test", "127.0.0.1", 0, hint="") for _ in range(3)
+    legacy_port, proxy_port, admin_port, inference_port = (
+        claim_port("test", "127.0.0.1", 0, hint="") for _ in range(4)
     )
     direct = f"http://127.0.0.1:{legacy_port}"
     config = work / "banyan.yaml"
@@ -200,13 +215,21 @@ def platform(
     token = uuid.uuid4().hex
     python = [sys.executable, "-m", "banyan"]
     children = []
+    inference = f"http://127.0.0.1:{inference_port}"
     try:
+        children.append(
+            _start_child(
+                "inference", [*python, "inference", "--port", str(inference_port)],
+                work, f"{inference}/healthz",
+            )
+        )  # fmt: skip
         children.append(
             _start_child(
                 "legacy",
                 [*python, "legacy", "--port", str(legacy_port), "--redis-url", redis_server,
                  "--database-url", with_database(postgres_server, database)],
                 work, f"{direct}/healthz",
+                env={**os.environ, "BANYAN_INFERENCE_URL": inference},
             )
         )  # fmt: skip
         children.append(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
-import asyncpg
 import httpx
 import pytest
 import sarvamai
@@ -31,20 +29,6 @@ def client() -> Iterator[Callable[[str, str], SarvamAI]]:
     yield make
     for http in opened:
         http.close()
-
-
-def ledger_rows(database_url: str, route: str) -> list[tuple[str, Decimal]]:
-    async def fetch() -> list[tuple[str, Decimal]]:
-        conn = await asyncpg.connect(database_url)
-        try:
-            rows = await conn.fetch(
-                "SELECT unit, quantity FROM legacy.ledger WHERE route = $1 ORDER BY id", route
-            )
-            return [(r["unit"], r["quantity"]) for r in rows]
-        finally:
-            await conn.close()
-
-    return asyncio.run(fetch())
 
 
 @pytest.mark.parametrize(
@@ -86,9 +70,9 @@ def test_transliterate_between_scripts_and_to_roman(client, base_url: str, platf
 
 def test_every_call_is_metered_in_characters(client, platform) -> None:
     sdk = client(platform.direct_url, platform.make_tenant())
-    before = len(ledger_rows(platform.database_url, "text-lid"))
+    before = len(platform.ledger_rows("text-lid"))
     sdk.text.identify_language(input="नमस्ते")  # 6 characters (code points)
-    rows = ledger_rows(platform.database_url, "text-lid")
+    rows = platform.ledger_rows("text-lid")
     assert rows[before:] == [("characters", Decimal("6.0000"))]
 
 
