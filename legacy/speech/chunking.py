@@ -18,42 +18,35 @@ _SENTENCE_END = re.compile(r"(?<=[.!?।॥])\s+")
 def split_text(text: str, max_chars: int) -> list[str]:
     if max_chars < 1:
         raise ValueError("max_chars must be at least 1")
-    chunks: list[str] = []
-    current = ""
-    for sentence in _SENTENCE_END.split(text.strip()):
-        for piece in _fit(sentence, max_chars):
-            if not current:
-                current = piece
-            elif len(current) + 1 + len(piece) <= max_chars:
-                current = f"{current} {piece}"
-            else:
-                chunks.append(current)
-                current = piece
-    if current:
-        chunks.append(current)
-    return chunks
+    pieces = [
+        piece
+        for sentence in _SENTENCE_END.split(text.strip())
+        for piece in _fit(sentence, max_chars)
+    ]
+    return _pack(pieces, max_chars)
 
 
 def _fit(sentence: str, max_chars: int) -> list[str]:
     """A sentence as pieces of at most ``max_chars``, split between words where possible."""
     if len(sentence) <= max_chars:
         return [sentence] if sentence else []
-    pieces: list[str] = []
+    # A word longer than the limit has no space to split at: cut the word itself.
+    words = [w[i : i + max_chars] for w in sentence.split() for i in range(0, len(w), max_chars)]
+    return _pack(words, max_chars)
+
+
+def _pack(pieces: list[str], max_chars: int) -> list[str]:
+    """Join consecutive pieces with a space while the result stays within ``max_chars``."""
+    packed: list[str] = []
     current = ""
-    for word in sentence.split():
-        while len(word) > max_chars:  # no space to split at: cut the word itself
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(word[:max_chars])
-            word = word[max_chars:]
+    for piece in pieces:
         if not current:
-            current = word
-        elif len(current) + 1 + len(word) <= max_chars:
-            current = f"{current} {word}"
+            current = piece
+        elif len(current) + 1 + len(piece) <= max_chars:
+            current = f"{current} {piece}"
         else:
-            pieces.append(current)
-            current = word
+            packed.append(current)
+            current = piece
     if current:
-        pieces.append(current)
-    return pieces
+        packed.append(current)
+    return packed

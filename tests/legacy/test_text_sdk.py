@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 
-import httpx
 import pytest
 import sarvamai
-from sarvamai import SarvamAI, SarvamAIEnvironment
 from sarvamai.core.api_error import ApiError
-
-
-@pytest.fixture
-def client() -> Iterator[Callable[[str, str], SarvamAI]]:
-    """Make SDK clients on our own httpx clients, closed after the test (no leaked sockets)."""
-    opened: list[httpx.Client] = []
-
-    def make(base_url: str, key: str) -> SarvamAI:
-        http = httpx.Client(timeout=30)
-        opened.append(http)
-        ws = base_url.replace("http://", "ws://")
-        environment = SarvamAIEnvironment(
-            base=base_url, creative=f"{base_url}/dubbing", production=ws
-        )
-        return SarvamAI(api_subscription_key=key, environment=environment, httpx_client=http)
-
-    yield make
-    for http in opened:
-        http.close()
 
 
 @pytest.mark.parametrize(

@@ -5,32 +5,11 @@ from __future__ import annotations
 import base64
 import io
 import wave
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 
-import httpx
 import numpy as np
 import pytest
 import sarvamai
-from sarvamai import SarvamAI, SarvamAIEnvironment
-
-
-@pytest.fixture
-def client() -> Iterator[Callable[[str, str], SarvamAI]]:
-    opened: list[httpx.Client] = []
-
-    def make(base_url: str, key: str) -> SarvamAI:
-        http = httpx.Client(timeout=60)
-        opened.append(http)
-        ws = base_url.replace("http://", "ws://")
-        environment = SarvamAIEnvironment(
-            base=base_url, creative=f"{base_url}/dubbing", production=ws
-        )
-        return SarvamAI(api_subscription_key=key, environment=environment, httpx_client=http)
-
-    yield make
-    for http in opened:
-        http.close()
 
 
 def decode_wav(audio_b64: str) -> tuple[int, np.ndarray]:
