@@ -179,6 +179,9 @@ def legacy(
         host=settings.host,
         port=settings.legacy_port,
         log_config=None,
+        # Sans-I/O websockets: current (the legacy implementation is deprecated) and able to
+        # answer a refused handshake with an HTTP error body (401/402/429 in the envelope).
+        ws="websockets-sansio",
     )
 
 
