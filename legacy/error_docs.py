@@ -27,7 +27,8 @@ class ErrorEnvelope(BaseModel):
 
 
 _WHY: Final[dict[int, str]] = {
-    400: "The request is well-formed but cannot be served as asked; the message says what to fix.",
+    400: "The body is not JSON, or is valid but cannot be served as asked (a combination the "
+    "schema cannot express, e.g. a language the chosen model lacks); the message says what to fix.",
     402: "The wallet has too few credits for this request.",
     403: "The API key is missing or not valid.",
     413: "The request body is too large.",
@@ -36,11 +37,13 @@ _WHY: Final[dict[int, str]] = {
     502: "The model behind the route failed.",
     503: "The model behind the route is not configured.",
 }
-_COMMERCE: Final = (402, 403, 422, 429)
+# Every JSON route: 400 for a body that is not JSON, the commerce refusals, 422.
+_ALWAYS: Final = (400, 402, 403, 422, 429)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of a billed route: the commerce refusals, 422, and ``statuses``."""
+    """The ``responses=`` of a billed JSON route: the ones every such route can answer, and
+    ``statuses``."""
     example = {"error": {"message": "…", "code": "invalid_request_error", "request_id": "…"}}
     return {
         status: {
@@ -48,5 +51,5 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": _WHY[status],
             "content": {"application/json": {"example": example}},
         }
-        for status in sorted({*_COMMERCE, *statuses})
+        for status in sorted({*_ALWAYS, *statuses})
     }

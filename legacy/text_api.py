@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from legacy.error_docs import error_responses
 from legacy.metering import abandon_charge, close_charge, open_charge
@@ -31,6 +31,8 @@ MAX_INPUT_CHARS = 1000
 
 
 class LanguageIdentificationRequest(BaseModel):
+    model_config = ConfigDict(strict=True)  # JSON types as documented: no "1" for a bool
+
     input: str = Field(min_length=1, max_length=MAX_INPUT_CHARS)
 
 
@@ -41,6 +43,8 @@ class LanguageIdentificationResponse(BaseModel):
 
 
 class TransliterationRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     input: str = Field(min_length=1, max_length=MAX_INPUT_CHARS)
     source_language_code: Literal["auto"] | CoreLanguage
     target_language_code: CoreLanguage
@@ -78,7 +82,7 @@ async def identify_language(
 
 
 @text_router.post(
-    "/transliterate", response_model=TransliterationResponse, responses=error_responses(400)
+    "/transliterate", response_model=TransliterationResponse, responses=error_responses()
 )
 async def transliterate_text(
     request: Request, body: TransliterationRequest

@@ -38,6 +38,7 @@ MAX_CHARS: Final[dict[str, int]] = {"mayura:v1": 1000, "sarvam-translate:v1": 20
 
 class TranslationRequest(BaseModel):
     model_config = ConfigDict(
+        strict=True,  # JSON types as documented: no "1" for a string's place, no 0 for a bool
         json_schema_extra={
             "examples": [
                 {"input": "Hello, how are you?", "source_language_code": "auto",
@@ -110,7 +111,7 @@ def _source(request: Request, body: TranslationRequest, model: TranslateModel) -
 
 
 @translate_router.post(
-    "/translate", response_model=TranslationResponse, responses=error_responses(400, 502, 503)
+    "/translate", response_model=TranslationResponse, responses=error_responses(502, 503)
 )
 async def translate(request: Request, body: TranslationRequest) -> TranslationResponse:
     """The input in the target language (and script); ``source_language_code`` in the response
