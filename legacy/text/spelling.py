@@ -115,6 +115,8 @@ def romanize(word: str, script: str) -> str:
     if scheme is None or script == "Latn":
         return word
     roman = str(sanscript.transliterate(_plain(word), scheme, sanscript.ITRANS)).lower()
+    if script == "Beng":
+        roman = roman.replace("v", "b")  # ব is "b" in Bengali; the library reads it as "v"
     # Indo-Aryan languages do not say a final inherent vowel: घर is "ghar", not "ghara".
     ends_bare = unicodedata.category(word[-1]) == "Lo" and len(word) > 1
     if script in _DROPS_FINAL_VIRAMA and ends_bare and roman.endswith("a"):
@@ -136,5 +138,8 @@ def convert_word(word: str, script: str, language: str) -> str:
     scheme = _SCHEME_OF_SCRIPT.get(script)
     if scheme is None or scheme in ("urdu", "ol_chiki"):
         return word
+    if script == "Beng":  # through ITRANS, to read ব as "b"
+        itrans = str(sanscript.transliterate(_plain(word), scheme, sanscript.ITRANS))
+        word, scheme = itrans.replace("v", "b"), sanscript.ITRANS
     written = sanscript.transliterate(_plain(word), scheme, SCHEME_OF_LANGUAGE[language])
     return _finish(written, target_script)
