@@ -29,6 +29,7 @@ from legacy.metering import install_commerce
 from legacy.request_id import RequestIdMiddleware
 from legacy.text.lid import LanguageIdentifier
 from legacy.text_api import text_router
+from legacy.translate_api import translate_router
 from legacy.tts_api import tts_router
 
 __all__ = ["create_app"]
@@ -79,6 +80,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.include_router(text_router)
+    app.include_router(translate_router)
     app.include_router(tts_router)
     if internal_token:
         app.include_router(internal_router(internal_token), include_in_schema=False)

@@ -13,8 +13,9 @@ from decimal import Decimal
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from legacy.error_docs import error_responses
 from legacy.metering import abandon_charge, close_charge, open_charge
 from legacy.speech.audio import SUPPORTED_CODECS, encode, resample, scale
 from legacy.speech.tts import InferenceFailed, SpeechRequest, synthesize
@@ -26,7 +27,10 @@ SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
 class TextToSpeechRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=2500)
+    model_config = ConfigDict(strict=True)  # JSON types as documented: no 0 or "yes" for a bool
+
+    # At least one non-space: whitespace alone has nothing to speak (it crashed the chunker).
+    text: str = Field(min_length=1, max_length=2500, pattern=r"\S")
     language_code: CoreLanguage
     speaker: str | None = None
     pitch: float | None = Field(default=None, ge=-0.75, le=0.75)
@@ -49,7 +53,9 @@ class TextToSpeechResponse(BaseModel):
 tts_router = APIRouter(tags=["speech"])
 
 
-@tts_router.post("/text-to-speech", response_model=TextToSpeechResponse)
+@tts_router.post(
+    "/text-to-speech", response_model=TextToSpeechResponse, responses=error_responses(502, 503)
+)
 async def text_to_speech(request: Request, body: TextToSpeechRequest) -> TextToSpeechResponse:
     rate = body.speech_sample_rate or 22050
     if rate not in SAMPLE_RATES:

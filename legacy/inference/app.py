@@ -10,9 +10,11 @@ chunk), and a latency profile (``profiles.py``).
     POST /v1/tts  {"text", "voice", ["rate_wpm"], ["pitch"]}
          -> 200 raw PCM (audio/L16: signed 16-bit little-endian mono),
             X-Sample-Rate, X-Duration-S | 400 unknown voice | 413 over the context limit | 422
+    POST /v1/translate  (``translation_route.py``)
 
-Models: speech synthesis is eSpeak NG (``espeak.py``), a real engine. Others (translation,
-speech recognition, chat) join this server with their issue.
+Models: speech synthesis is eSpeak NG (``espeak.py``), a real engine; translation is a
+documented deterministic simulator (``translation.py``). Others (speech recognition, chat) join
+this server with their issue.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from legacy.inference.espeak import EspeakEngine, EspeakError
 from legacy.inference.profiles import LatencyProfile
+from legacy.inference.translation_route import TranslationConfig, translation_router
 
 __all__ = ["InferenceConfig", "create_inference_app"]
 
@@ -37,6 +40,7 @@ class InferenceConfig:
     tts_latency: LatencyProfile = field(
         default_factory=lambda: LatencyProfile(fixed_ms=20.0, per_unit_ms=0.2, jitter_ms=10.0)
     )
+    translation: TranslationConfig = field(default_factory=TranslationConfig)
 
 
 class TtsRequest(BaseModel):
@@ -53,6 +57,7 @@ def _error(status: int, message: str) -> JSONResponse:
 def create_inference_app(engine: EspeakEngine, config: InferenceConfig | None = None) -> FastAPI:
     settings = config or InferenceConfig()
     app = FastAPI(title="Inference server", docs_url=None, redoc_url=None)
+    app.include_router(translation_router(settings.translation))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:

@@ -34,7 +34,8 @@ def with_billed_routes(app: FastAPI) -> FastAPI:
         settled = await close_charge(request, auth, Decimal(len(body.input)))
         return {"ok": True, "credits": str(settled.credits)}
 
-    for path in ("/translate", "/v1/test"):
+    # A path of its own: /translate is a real route now (issue 5).
+    for path in ("/test", "/v1/test"):
         app.add_api_route(path, translate, methods=["POST"])
     return app
 
@@ -78,7 +79,7 @@ async def test_a_billed_request_writes_one_ledger_row_with_unit_and_quantity(
         ({"api-subscription-key": key}, {"Authorization": f"Bearer {key}"})
     ):
         response = await client.post(
-            "/translate",
+            "/test",
             json={"input": "नमस्ते दुनिया"},
             headers={**headers, "X-Request-ID": f"m-{i}"},
         )
@@ -94,7 +95,7 @@ async def test_a_billed_request_writes_one_ledger_row_with_unit_and_quantity(
 async def test_a_shadow_request_bills_the_shadow_ledger_only(platform, database_url) -> None:
     client, key, _ = platform
     response = await client.post(
-        "/translate", json={"input": "hello"},
+        "/test", json={"input": "hello"},
         headers={"api-subscription-key": key, "X-Request-ID": "sh-1", "X-Banyan-Shadow": "1"},
     )  # fmt: skip
     assert response.status_code == 200
@@ -105,7 +106,7 @@ async def test_a_shadow_request_bills_the_shadow_ledger_only(platform, database_
     ] == [("sh-1", Decimal("5.0000"))]
 
 
-@pytest.mark.parametrize(("path", "status"), [("/translate", 403), ("/v1/test", 401)])
+@pytest.mark.parametrize(("path", "status"), [("/test", 403), ("/v1/test", 401)])
 async def test_a_bad_key_is_403_on_sarvam_routes_and_401_on_openai_routes(
     platform, path, status
 ) -> None:
@@ -118,15 +119,13 @@ async def test_a_bad_key_is_403_on_sarvam_routes_and_401_on_openai_routes(
 
 async def test_an_empty_wallet_is_402_and_a_burst_is_429_with_retry_after(platform) -> None:
     client, key, broke = platform
-    poor = await client.post(
-        "/translate", json={"input": "x"}, headers={"api-subscription-key": broke}
-    )
+    poor = await client.post("/test", json={"input": "x"}, headers={"api-subscription-key": broke})
     assert poor.status_code == 402
     assert poor.json()["error"]["code"] == "insufficient_quota_error"
     statuses = []
     for _ in range(5):
         response = await client.post(
-            "/translate", json={"input": "x"}, headers={"api-subscription-key": key}
+            "/test", json={"input": "x"}, headers={"api-subscription-key": key}
         )
         statuses.append(response.status_code)
     assert statuses == [200, 200, 200, 200, 429]
@@ -137,7 +136,7 @@ async def test_an_empty_wallet_is_402_and_a_burst_is_429_with_retry_after(platfo
 async def test_failed_work_gives_the_hold_back(platform, database_url) -> None:
     client, key, _ = platform
     response = await client.post(
-        "/translate", json={"input": "abc", "fail": True}, headers={"api-subscription-key": key}
+        "/test", json={"input": "abc", "fail": True}, headers={"api-subscription-key": key}
     )
     assert response.json() == {"ok": False}
     conn = await asyncpg.connect(database_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 import pytest
@@ -84,3 +85,31 @@ def test_a_burst_gets_429_and_the_sdk_honours_retry_after(client, base_url: str,
     with pytest.raises(sarvamai.TooManyRequestsError) as limited:
         sdk.text.identify_language(input="c", request_options={"max_retries": 0})
     assert 1 <= int(limited.value.headers["retry-after"]) <= 60
+
+
+def test_spoken_form_writes_numbers_as_words(client, base_url: str, platform) -> None:
+    sdk = client(base_url, platform.make_tenant())
+
+    def hindi(**options) -> str:
+        answer = sdk.text.transliterate(
+            input="mere paas 250 rupaye hain", source_language_code="en-IN",
+            target_language_code="hi-IN", **options,
+        )  # fmt: skip
+        return unicodedata.normalize("NFC", answer.transliterated_text)
+
+    assert "250" in hindi()
+    assert unicodedata.normalize("NFC", " टू हंड्रेड फ़िफ़्टी रुपये ") in hindi(spoken_form=True)
+    native = hindi(spoken_form=True, spoken_form_numerals_language="native")
+    assert " दो सौ पचास रुपये " in native
+    assert hindi(numerals_format="native").count("२५०") == 1
+    roman = sdk.text.transliterate(
+        input="मेरे पास 250 रुपये", source_language_code="hi-IN", target_language_code="en-IN",
+        spoken_form=True,
+    )  # fmt: skip
+    assert roman.transliterated_text.endswith("250 rupaye")  # no effect for en-IN
+    with pytest.raises(sarvamai.BadRequestError) as no_tamil_words:
+        sdk.text.transliterate(
+            input="250", source_language_code="en-IN", target_language_code="ta-IN",
+            spoken_form=True, spoken_form_numerals_language="native",
+        )  # fmt: skip
+    assert "use 'english' for ta-IN" in no_tamil_words.value.body["error"]["message"]

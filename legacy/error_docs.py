@@ -1,0 +1,55 @@
+"""The error envelope as OpenAPI sees it, so every route documents the failures it can answer.
+
+``legacy/errors.py`` renders the envelope; this module only describes it (pydantic models and
+the ``responses=`` table of a route), so that schema-driven clients and the parity suites can
+validate error bodies as strictly as successes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic import BaseModel
+
+from legacy.errors import ErrorCode
+
+__all__ = ["ErrorEnvelope", "error_responses"]
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    code: ErrorCode
+    request_id: str | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorDetail
+
+
+_WHY: Final[dict[int, str]] = {
+    400: "The body is not JSON, or is valid but cannot be served as asked (a combination the "
+    "schema cannot express, e.g. a language the chosen model lacks); the message says what to fix.",
+    402: "The wallet has too few credits for this request.",
+    403: "The API key is missing or not valid.",
+    413: "The request body is too large.",
+    422: "A field is missing or invalid; the message names it.",
+    429: "Rate limit reached; retry after Retry-After seconds.",
+    502: "The model behind the route failed.",
+    503: "The model behind the route is not configured.",
+}
+# Every JSON route: 400 for a body that is not JSON, the commerce refusals, 422.
+_ALWAYS: Final = (400, 402, 403, 422, 429)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a billed JSON route: the ones every such route can answer, and
+    ``statuses``."""
+    example = {"error": {"message": "…", "code": "invalid_request_error", "request_id": "…"}}
+    return {
+        status: {
+            "model": ErrorEnvelope,
+            "description": _WHY[status],
+            "content": {"application/json": {"example": example}},
+        }
+        for status in sorted({*_ALWAYS, *statuses})
+    }
