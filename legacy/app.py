@@ -27,6 +27,8 @@ from legacy.errors import install_error_handlers
 from legacy.internal_api import internal_router
 from legacy.metering import install_commerce
 from legacy.request_id import RequestIdMiddleware
+from legacy.stt_api import stt_router
+from legacy.stt_ws import stt_ws_router
 from legacy.text.lid import LanguageIdentifier
 from legacy.text_api import text_router
 from legacy.translate_api import translate_router
@@ -82,6 +84,8 @@ def create_app(
     app.include_router(text_router)
     app.include_router(translate_router)
     app.include_router(tts_router)
+    app.include_router(stt_router)
+    app.include_router(stt_ws_router)
     if internal_token:
         app.include_router(internal_router(internal_token), include_in_schema=False)
     return app

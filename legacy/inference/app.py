@@ -11,10 +11,11 @@ chunk), and a latency profile (``profiles.py``).
          -> 200 raw PCM (audio/L16: signed 16-bit little-endian mono),
             X-Sample-Rate, X-Duration-S | 400 unknown voice | 413 over the context limit | 422
     POST /v1/translate  (``translation_route.py``)
+    POST /v1/asr  (16 kHz PCM body; ``asr.py``) -> 200 transcript and word timings | 400 | 413
 
-Models: speech synthesis is eSpeak NG (``espeak.py``), a real engine; translation is a
-documented deterministic simulator (``translation.py``). Others (speech recognition, chat) join
-this server with their issue.
+Models: speech synthesis is eSpeak NG (``espeak.py``), a real engine; translation
+(``translation.py``) and speech recognition (``asr.py``) are documented deterministic
+simulators.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from legacy.inference.asr import Recognizer, asr_router
 from legacy.inference.espeak import EspeakEngine, EspeakError
 from legacy.inference.profiles import LatencyProfile
 from legacy.inference.translation_route import TranslationConfig, translation_router
@@ -41,6 +43,11 @@ class InferenceConfig:
         default_factory=lambda: LatencyProfile(fixed_ms=20.0, per_unit_ms=0.2, jitter_ms=10.0)
     )
     translation: TranslationConfig = field(default_factory=TranslationConfig)
+    # Seconds of audio one recognition call may carry (legacy chunks by VAD segments).
+    asr_max_seconds: float = 20.0
+    asr_latency: LatencyProfile = field(  # per second of audio: a real-time factor of ~0.02
+        default_factory=lambda: LatencyProfile(fixed_ms=15.0, per_unit_ms=20.0, jitter_ms=10.0)
+    )
 
 
 class TtsRequest(BaseModel):
@@ -61,7 +68,10 @@ def create_inference_app(engine: EspeakEngine, config: InferenceConfig | None = 
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:
-        return {"status": "ok", "models": ["tts"], "tts_max_chars": settings.tts_max_chars}
+        return {
+            "status": "ok", "models": ["tts", "asr"], "tts_max_chars": settings.tts_max_chars,
+            "asr_max_seconds": settings.asr_max_seconds,
+        }  # fmt: skip
 
     @app.get("/v1/tts/voices")
     async def voices() -> dict[str, list[str]]:
@@ -102,4 +112,7 @@ def create_inference_app(engine: EspeakEngine, config: InferenceConfig | None = 
             },
         )
 
+    app.include_router(
+        asr_router(Recognizer(), max_seconds=settings.asr_max_seconds, latency=settings.asr_latency)
+    )
     return app

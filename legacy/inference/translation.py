@@ -3,7 +3,7 @@ Indian-language MT model that runs here).
 
 What it does, word by word, keeping the input's order, spacing and line breaks:
 
-* Words and phrases of the curated lexicon (``lexicon.py``, the core 11) are translated,
+* Words and phrases of the curated lexicon (``translation_lexicon.py``, the core 11) are translated,
   longest phrase first ("thank you" before "you"). Languages outside it borrow the form of their
   nearest core relative written in their own script (Hindi for Devanagari and Arabic-script
   languages, Bengali for Assamese and Manipuri).
@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from legacy.inference.lexicon import FEMININE, FORMS, LOANWORDS, NOUNS
+from legacy.inference.translation_lexicon import FEMININE, FORMS, LOANWORDS, NOUNS
 from legacy.text.scripts import SCRIPT_OF_LANGUAGE, dominant_script
 from legacy.text.spelling import convert_word, spell_english
 from legacy.text.tokens import ASCII_DIGITS, Token, tokenize
