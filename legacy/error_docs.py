@@ -27,8 +27,9 @@ class ErrorEnvelope(BaseModel):
 
 
 _WHY: Final[dict[int, str]] = {
-    400: "The body is not JSON, or is valid but cannot be served as asked (a combination the "
-    "schema cannot express, e.g. a language the chosen model lacks); the message says what to fix.",
+    400: "The body is not JSON (or the upload is not decodable audio), or is valid but "
+    "cannot be served as asked (a combination the schema cannot express, e.g. a language the "
+    "chosen model lacks); the message says what to fix.",
     402: "The wallet has too few credits for this request.",
     403: "The API key is missing or not valid.",
     413: "The request body is too large.",

@@ -32,8 +32,9 @@ from typing import Annotated, Any, Literal
 import httpx
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, StringConstraints
 
+from legacy.error_docs import error_responses
 from legacy.metering import abandon_charge, close_charge, open_charge
 from legacy.speech.decode import SAMPLE_RATE, AudioRejected, DecodedAudio, decode_audio
 from legacy.speech.stt import (
@@ -75,6 +76,17 @@ InputAudioCodec = Literal[
     "aiff", "x-aiff", "ogg", "opus", "flac", "x-flac", "mp4", "x-m4a", "amr", "x-ms-wma",
     "webm", "pcm_s16le", "pcm_l16", "pcm_raw",
 ]  # fmt: skip
+
+
+def _null_is_absent(value: object) -> object:
+    """A form field sent as the literal "null" is absent: multipart has no null, and the SDK
+    spells None that way (it always sends ``keyterms="null"``)."""
+    return None if value == "null" else value
+
+
+NullIsAbsent = BeforeValidator(_null_is_absent)
+# The bound sits on the string itself, so an absent ("null") prompt is not measured.
+Prompt = Annotated[str, StringConstraints(max_length=4000)]
 
 
 class Timestamps(BaseModel):
@@ -122,7 +134,9 @@ stt_router = APIRouter(tags=["speech"], route_class=_BoundedUpload)
 
 def parse_keyterms(raw: str | None, model: str) -> tuple[str, ...]:
     """The ``keyterms`` form field: absent, "null" or "" mean none; otherwise a JSON array of
-    strings. Raises HTTPException 422 (malformed) or 400 (not supported by the model)."""
+    strings. Raises HTTPException 400: the form field is a string to the schema, so what is
+    wrong inside it (not an array, too many or too long terms, the wrong model) is a request
+    that cannot be served as sent, not a field of the wrong type."""
     if raw is None or raw.strip() in ("", "null"):
         return ()
     try:
@@ -130,13 +144,13 @@ def parse_keyterms(raw: str | None, model: str) -> tuple[str, ...]:
     except ValueError:
         terms = None
     if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
-        raise HTTPException(422, 'keyterms: must be a JSON array of strings, e.g. ["Sarvam"]')
+        raise HTTPException(400, 'keyterms: must be a JSON array of strings, e.g. ["Sarvam"]')
     if len(terms) > MAX_KEYTERMS:
-        raise HTTPException(422, f"keyterms: at most {MAX_KEYTERMS} terms, got {len(terms)}")
+        raise HTTPException(400, f"keyterms: at most {MAX_KEYTERMS} terms, got {len(terms)}")
     for term in terms:
         if not term.strip() or len(term) > MAX_KEYTERM_CHARS:
             raise HTTPException(
-                422, f"keyterms: each term must be 1 to {MAX_KEYTERM_CHARS} characters;"
+                400, f"keyterms: each term must be 1 to {MAX_KEYTERM_CHARS} characters;"
                 f" {term[:80]!r} is not",
             )  # fmt: skip
     if terms and model != "saaras:v4":
@@ -183,6 +197,7 @@ async def _recognize(
 
 @stt_router.post(
     "/speech-to-text",
+    responses=error_responses(413, 502, 503),
     response_model=SpeechToTextResponse,
     response_model_exclude_none=True,
     max_body_size=MAX_UPLOAD_BYTES + 64 * 1024,  # the file plus the form fields around it
@@ -190,11 +205,11 @@ async def _recognize(
 async def speech_to_text(
     request: Request,
     file: Annotated[UploadFile, File(description="The audio (wav, mp3, aac, flac, ogg, ...)")],
-    model: Annotated[SttModel | None, Form()] = None,
-    mode: Annotated[SttMode | None, Form()] = None,
-    language_code: Annotated[SttLanguage | None, Form()] = None,
-    with_timestamps: Annotated[bool | None, Form()] = None,
-    input_audio_codec: Annotated[InputAudioCodec | None, Form()] = None,
+    model: Annotated[SttModel | None, NullIsAbsent, Form()] = None,
+    mode: Annotated[SttMode | None, NullIsAbsent, Form()] = None,
+    language_code: Annotated[SttLanguage | None, NullIsAbsent, Form()] = None,
+    with_timestamps: Annotated[bool | None, NullIsAbsent, Form()] = None,
+    input_audio_codec: Annotated[InputAudioCodec | None, NullIsAbsent, Form()] = None,
     keyterms: Annotated[str | None, Form(description='"null" or a JSON array of strings')] = None,
 ) -> SpeechToTextResponse:
     chosen_model = model or "saaras:v3"
@@ -222,6 +237,7 @@ async def speech_to_text(
 
 @stt_router.post(
     "/speech-to-text-translate",
+    responses=error_responses(413, 502, 503),
     response_model=SpeechToTextTranslateResponse,
     response_model_exclude_none=True,
     max_body_size=MAX_UPLOAD_BYTES + 64 * 1024,
@@ -229,9 +245,9 @@ async def speech_to_text(
 async def speech_to_text_translate(
     request: Request,
     file: Annotated[UploadFile, File(description="The audio (wav, mp3, aac, flac, ogg, ...)")],
-    prompt: Annotated[str | None, Form(max_length=4000)] = None,
-    model: Annotated[Literal["saaras:v2.5"] | None, Form()] = None,
-    input_audio_codec: Annotated[InputAudioCodec | None, Form()] = None,
+    prompt: Annotated[Prompt | None, NullIsAbsent, Form()] = None,
+    model: Annotated[Literal["saaras:v2.5"] | None, NullIsAbsent, Form()] = None,
+    input_audio_codec: Annotated[InputAudioCodec | None, NullIsAbsent, Form()] = None,
 ) -> SpeechToTextTranslateResponse:
     recognition = RecognitionRequest("unknown", "translate")
     result, _ = await _recognize(

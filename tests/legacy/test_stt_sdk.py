@@ -98,10 +98,10 @@ def test_keyterms_on_saaras_v4_and_their_limits(client, base_url, platform, spee
     with pytest.raises(sarvamai.BadRequestError) as v3:
         sdk.speech_to_text.transcribe(file=file, model="saaras:v3", keyterms=["Sarvam"])
     assert "saaras:v4" in v3.value.body["error"]["message"]
-    with pytest.raises(sarvamai.UnprocessableEntityError) as many:
+    with pytest.raises(sarvamai.BadRequestError) as many:
         sdk.speech_to_text.transcribe(file=file, model="saaras:v4", keyterms=["x"] * 51)
     assert "keyterms" in many.value.body["error"]["message"]
-    with pytest.raises(sarvamai.UnprocessableEntityError):
+    with pytest.raises(sarvamai.BadRequestError):
         sdk.speech_to_text.transcribe(file=file, model="saaras:v4", keyterms=["x" * 65])
 
 
@@ -127,7 +127,7 @@ def test_form_quirks_string_booleans_null_keyterms_and_bare_retries(base_url, pl
     assert "language_probability" in bare.json()
     assert bare_translate.status_code == 200
     assert dominant_script(bare_translate.json()["transcript"]) == "Latn"
-    assert broken.status_code == 422
+    assert broken.status_code == 400
     assert "keyterms" in broken.json()["error"]["message"]
 
 
