@@ -11,8 +11,10 @@ chunk), and a latency profile (``profiles.py``).
          -> 200 raw PCM (audio/L16: signed 16-bit little-endian mono),
             X-Sample-Rate, X-Duration-S | 400 unknown voice | 413 over the context limit | 422
 
+    POST /v1/generate  the chat model (``llm.py``: a documented simulator, real tokenizer)
+
 Models: speech synthesis is eSpeak NG (``espeak.py``), a real engine. Others (translation,
-speech recognition, chat) join this server with their issue.
+speech recognition) join this server with their issue.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from legacy.inference.espeak import EspeakEngine, EspeakError
-from legacy.inference.profiles import LatencyProfile
+from legacy.inference.llm import llm_router
+from legacy.inference.profiles import LatencyProfile, StreamProfile
 
 __all__ = ["InferenceConfig", "create_inference_app"]
 
@@ -36,6 +39,12 @@ class InferenceConfig:
     tts_max_chars: int = 500
     tts_latency: LatencyProfile = field(
         default_factory=lambda: LatencyProfile(fixed_ms=20.0, per_unit_ms=0.2, jitter_ms=10.0)
+    )
+    # The chat model's rhythm: ~40 ms to the first token, ~4 ms a token after it.
+    llm_latency: StreamProfile = field(
+        default_factory=lambda: StreamProfile(
+            first_token_ms=30.0, per_prompt_token_ms=0.01, per_token_ms=3.0, jitter_ms=2.0
+        )
     )
 
 
@@ -53,6 +62,7 @@ def _error(status: int, message: str) -> JSONResponse:
 def create_inference_app(engine: EspeakEngine, config: InferenceConfig | None = None) -> FastAPI:
     settings = config or InferenceConfig()
     app = FastAPI(title="Inference server", docs_url=None, redoc_url=None)
+    app.include_router(llm_router(settings.llm_latency))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:
