@@ -12,7 +12,9 @@ integers and numbers (``minimum``/``maximum``, exclusive bounds, ``multipleOf``)
 null, ``anyOf``/``oneOf`` (the first branch), ``allOf`` (merged), local ``$ref``
 (``#/$defs/…``, ``#/definitions/…``). Not covered: ``pattern`` (a regex has no general
 inverse; such a string is best-effort), ``not``, conditionals. Recursive schemas stop adding
-optional parts past a depth, so generation always ends.
+optional parts past a depth, so generation always ends; a schema with no finite instance
+(a required property that requires itself) gets ``null`` at a hard depth, and sizes a schema
+asks for are capped (strings 4096 characters, arrays 64 items): a schema is client input.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ __all__ = ["JsonValue", "value_for"]
 
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
 _MAX_DEPTH: Final = 6
+_HARD_DEPTH: Final = 24
+_MAX_STRING: Final = 4096
+_MAX_ITEMS: Final = 64
 _FORMATS: Final[Mapping[str, str]] = {
     "date": "2026-01-15",
     "date-time": "2026-01-15T10:30:00Z",
@@ -52,6 +57,8 @@ class _Builder:
         self.sentences = sentences
 
     def build(self, schema: object, depth: int) -> JsonValue:
+        if depth > _HARD_DEPTH:
+            return None
         node = self.resolve(schema)
         if "const" in node:
             return _json(node["const"])
@@ -73,10 +80,12 @@ class _Builder:
             return self.an_object(node, depth)
         if kind == "array":
             return self.an_array(node, depth)
-        if kind == "integer":
-            return int(self.number(node, integer=True))
-        if kind == "number":
-            return self.number(node, integer=False)
+        if kind in ("integer", "number"):
+            try:
+                number = self.number(node, integer=kind == "integer")
+                return int(number) if kind == "integer" else number
+            except (ValueError, OverflowError):  # bounds no float can meet (NaN, 1e-320 steps)
+                return 0
         if kind == "boolean":
             return self.rng.random() < 0.5
         if kind == "null":
@@ -109,8 +118,8 @@ class _Builder:
         return result
 
     def an_array(self, node: Mapping[str, object], depth: int) -> JsonValue:
-        low = _int(node.get("minItems"), 0)
-        high = _int(node.get("maxItems"), max(low, 3))
+        low = min(max(_int(node.get("minItems"), 0), 0), _MAX_ITEMS)
+        high = min(_int(node.get("maxItems"), max(low, 3)), _MAX_ITEMS)
         prefix = node.get("prefixItems")
         items: list[JsonValue] = (
             [self.build(sub, depth + 1) for sub in prefix] if isinstance(prefix, list) else []
@@ -144,8 +153,8 @@ class _Builder:
         if isinstance(fmt, str) and fmt in _FORMATS:
             return _FORMATS[fmt]
         text = self.rng.choice(self.sentences) if self.sentences else "text"
-        low = _int(node.get("minLength"), 0)
-        high = _int(node.get("maxLength"), len(text) + low)
+        low = min(max(_int(node.get("minLength"), 0), 0), _MAX_STRING)
+        high = min(_int(node.get("maxLength"), len(text) + low), _MAX_STRING)
         while len(text) < low:
             text += " " + (self.rng.choice(self.sentences) if self.sentences else "text")
         return text[: max(low, high)]
@@ -182,7 +191,9 @@ def _merge(left: Mapping[str, object], right: Mapping[str, object]) -> dict[str,
 
 
 def _int(value: object, default: int) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    return int(value) if math.isfinite(value) else default
 
 
 def _float(value: object, default: float) -> float:

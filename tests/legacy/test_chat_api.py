@@ -12,6 +12,8 @@ from decimal import Decimal
 import asyncpg
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from legacy.inference.tokenizer import Tokenizer
 
@@ -136,3 +138,52 @@ def test_a_refused_request_gives_its_hold_back(platform) -> None:
         assert post(platform.direct_url, key, body).status_code == 400
     ok = post(platform.direct_url, key, {**body, "max_tokens": 10})
     assert ok.status_code == 200, ok.text
+
+
+FINITE = st.floats(allow_nan=False, allow_infinity=False)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | FINITE | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=3),
+    max_leaves=8,
+)  # fmt: skip
+SCHEMA = st.dictionaries(
+    st.sampled_from(["type", "properties", "required", "items", "minLength", "maxLength",
+                     "minimum", "maximum", "enum", "$ref", "anyOf", "minItems"]),
+    JSON,
+)  # fmt: skip
+MESSAGE = st.dictionaries(
+    st.sampled_from(["role", "content", "name", "tool_calls"]),
+    JSON | st.sampled_from(["user", "assistant"]),
+)
+TOOL = st.fixed_dictionaries(
+    {"type": st.just("function"),
+     "function": st.fixed_dictionaries({"name": st.text(max_size=5), "parameters": SCHEMA})}
+)  # fmt: skip
+FORMAT = st.fixed_dictionaries(
+    {"type": st.sampled_from(["json_object", "json_schema", "text"]),
+     "json_schema": st.fixed_dictionaries({"schema": SCHEMA})}
+)  # fmt: skip
+BODIES = st.fixed_dictionaries(
+    {"model": st.sampled_from(["sarvam-m", "gemma4", "nope", ""]),
+     "messages": st.lists(MESSAGE, max_size=3)},
+    optional={
+        "max_tokens": st.integers(-2, 40), "stream": st.booleans(), "stop": JSON,
+        "seed": JSON, "temperature": JSON, "n": JSON, "stream_options": JSON,
+        "tools": st.lists(TOOL, max_size=2), "response_format": FORMAT,
+        "tool_choice": JSON | st.sampled_from(["auto", "required", "none"]),
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=BODIES)
+def test_no_body_is_a_500(platform, chat_key: str, body: dict) -> None:
+    response = post(platform.direct_url, chat_key, body)
+    assert response.status_code < 500, response.text
+    assert response.status_code in (200, 400, 422), response.text
+
+
+@pytest.fixture(scope="module")
+def chat_key(platform) -> str:
+    return platform.make_tenant(credits="1000")

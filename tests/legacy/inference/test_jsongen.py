@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import jsonschema
@@ -51,3 +52,23 @@ def test_the_same_seed_gives_the_same_value() -> None:
     schema = SCHEMAS[0] | {"properties": {"city": {"type": "string"}, "n": {"type": "number"}}}
     first = value_for(schema, random.Random(1), SENTENCES["Latn"])
     assert first == value_for(schema, random.Random(1), SENTENCES["Latn"])
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"$defs": {"n": {"type": "object", "properties": {"c": {"$ref": "#/$defs/n"}},
+                         "required": ["c"]}}, "$ref": "#/$defs/n"},
+        {"type": "string", "minLength": 10**12},
+        {"type": "array", "items": {"type": "array", "minItems": 10**9}, "minItems": 10**9},
+        {"type": "number", "multipleOf": 1e-320, "minimum": 1},
+        {"type": "integer", "minimum": float("nan"), "maximum": float("inf")},
+        {"type": "integer", "minimum": 10, "maximum": 1},
+        {"$ref": "#/nowhere"},
+        {"$ref": "#"},
+        {"type": "object", "properties": "nope", "required": "nope"},
+    ],
+)  # fmt: skip
+def test_hostile_schemas_end_quickly_with_a_bounded_value(schema: dict) -> None:
+    value = value_for(schema, random.Random(0), SENTENCES["Latn"])
+    assert len(json.dumps(value)) < 1_000_000
