@@ -84,8 +84,10 @@ def chat_router(tokenizer: Tokenizer | None = None) -> APIRouter:
         writer = StreamWriter(identity, prompt, body.wants_usage_chunk)
 
         async def finish(delivered: int) -> None:
-            await generation.aclose()
-            await _settle(request, auth, prompt, delivered)
+            try:
+                await generation.aclose()
+            finally:
+                await _settle(request, auth, prompt, delivered)
 
         return MeteredEventStream(_frames(generation, writer), finish)
 
