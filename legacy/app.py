@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from banyan.logs import get_logger
 from banyan.migrations import apply_migrations, discover_migrations
+from legacy.chat_api import chat_router
 from legacy.commerce.billing import Billing
 from legacy.commerce.ratelimit import RateLimiter
 from legacy.errors import install_error_handlers
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(tts_router)
     app.include_router(stt_router)
     app.include_router(stt_ws_router)
+    app.include_router(chat_router())
     if internal_token:
         app.include_router(internal_router(internal_token), include_in_schema=False)
     return app

@@ -1,12 +1,21 @@
 """The internal billing API: how other implementations bill through legacy's ledger.
 
     POST /internal/v1/authorize   X-Request-ID, [X-Banyan-Shadow: 1]
-         {"api_key", "route", "estimate": {"unit", "quantity"}, ["model"]}
+         {"api_key", "route", "estimate": LINE | [LINE, ...], ["model"]}
          -> 200 {"tenant_id", "reservation_id", "held", "ledger"} | 401/402/429 envelope
-    POST /internal/v1/extend      {"reservation_id", "quantity"} -> {"held"} | 402
+    POST /internal/v1/extend      {"reservation_id", "quantity", ["unit"]} -> {"held"} | 402
     POST /internal/v1/settle      {"reservation_id", "unit", "quantity"}
          -> 200 {"credits", "ledger": "live" | "shadow", "replayed"}
+    POST /internal/v1/settle      {"reservation_id", "usage": [LINE, ...]}
+         -> 200 {"credits", "ledger", "replayed",
+                 "lines": [{"unit", "quantity", "credits", "replayed"}, ...]}
     POST /internal/v1/release     {"reservation_id"} -> 204
+
+    LINE = {"unit", "quantity"}
+
+A request metering several units (a chat completion: ``tokens_in`` and ``tokens_out``) holds
+and settles them as line items of one reservation (rfcs/0004 §8): one hold, one ledger row per
+unit, exactly once per (request id, unit); ``credits`` and ``replayed`` sum up the lines.
 
 Protected by the internal token (``Authorization: Bearer <internal token>``), never exposed
 through the proxy's routes. Amounts travel as decimal strings, never floats.
@@ -21,7 +30,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from banyan.contract import SHADOW
 from legacy.commerce.billing import Billing
@@ -32,27 +41,62 @@ from legacy.errors import error_response
 __all__ = ["internal_router"]
 
 
-class Estimate(BaseModel):
+class Line(BaseModel):
     unit: str
     quantity: Decimal = Field(ge=0)
+
+
+def _usage(lines: list[Line]) -> dict[str, Decimal]:
+    usage = {line.unit: line.quantity for line in lines}
+    if len(usage) != len(lines):
+        raise ValueError("each unit may appear once")
+    if not usage:
+        raise ValueError("at least one line is needed")
+    return usage
 
 
 class AuthorizeBody(BaseModel):
     api_key: str
     route: str
-    estimate: Estimate
+    estimate: Line | list[Line]
     model: str = "*"
+
+    @field_validator("estimate")
+    @classmethod
+    def _one_line_per_unit(cls, value: Line | list[Line]) -> Line | list[Line]:
+        if isinstance(value, list):
+            _usage(value)
+        return value
+
+    def usage(self) -> dict[str, Decimal]:
+        lines = self.estimate if isinstance(self.estimate, list) else [self.estimate]
+        return _usage(lines)
 
 
 class ExtendBody(BaseModel):
     reservation_id: UUID
     quantity: Decimal = Field(ge=0)
+    unit: str | None = None  # needed when the reservation meters several units
 
 
 class SettleBody(BaseModel):
+    """The single-line form (``unit``, ``quantity``) or the line-item form (``usage``)."""
+
     reservation_id: UUID
-    unit: str
-    quantity: Decimal = Field(ge=0)
+    unit: str | None = None
+    quantity: Decimal | None = Field(default=None, ge=0)
+    usage: list[Line] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> SettleBody:
+        single = self.unit is not None and self.quantity is not None
+        if self.usage is None and not single:
+            raise ValueError("send unit and quantity, or usage: [{unit, quantity}, ...]")
+        if self.usage is not None:
+            if self.unit is not None or self.quantity is not None:
+                raise ValueError("send unit and quantity, or usage, not both")
+            _usage(self.usage)
+        return self
 
 
 class ReleaseBody(BaseModel):
@@ -77,9 +121,8 @@ def internal_router(token: str) -> APIRouter:
         shadow = request.headers.get(SHADOW) == "1"
         try:
             auth = await _billing(request).authorize(
-                api_key=body.api_key, route=body.route, unit=body.estimate.unit,
-                quantity=body.estimate.quantity, request_id=request_id, shadow=shadow,
-                model=body.model,
+                api_key=body.api_key, route=body.route, estimate=body.usage(),
+                request_id=request_id, shadow=shadow, model=body.model,
             )  # fmt: skip
         except CommerceError as exc:
             return _refusal(request, exc)
@@ -93,22 +136,35 @@ def internal_router(token: str) -> APIRouter:
     @router.post("/extend")
     async def extend(request: Request, body: ExtendBody) -> Response:
         try:
-            held = await _billing(request).extend(body.reservation_id, body.quantity)
+            held = await _billing(request).extend(
+                body.reservation_id, body.quantity, unit=body.unit
+            )
         except CommerceError as exc:
             return _refusal(request, exc)
         return JSONResponse({"held": str(held)})
 
     @router.post("/settle")
     async def settle(request: Request, body: SettleBody) -> Response:
+        billing = _billing(request)
         try:
-            done = await _billing(request).settle(
-                body.reservation_id, unit=body.unit, quantity=body.quantity
-            )
+            if body.usage is None:
+                done = await billing.settle(
+                    body.reservation_id, unit=body.unit, quantity=body.quantity
+                )
+            else:
+                done = await billing.settle(body.reservation_id, usage=_usage(body.usage))
         except CommerceError as exc:
             return _refusal(request, exc)
-        return JSONResponse(
-            {"credits": str(done.credits), "ledger": done.ledger, "replayed": done.replayed}
-        )
+        answer: dict[str, object] = {
+            "credits": str(done.credits), "ledger": done.ledger, "replayed": done.replayed
+        }  # fmt: skip
+        if body.usage is not None:  # the line-item form answers line by line
+            answer["lines"] = [
+                {"unit": line.unit, "quantity": str(line.quantity), "credits": str(line.credits),
+                 "replayed": line.replayed}
+                for line in done.lines
+            ]  # fmt: skip
+        return JSONResponse(answer)
 
     @router.post("/release", status_code=204)
     async def release(request: Request, body: ReleaseBody) -> Response:

@@ -2,10 +2,11 @@
 
 Every billed route does ``auth = await open_charge(request, route=..., unit=..., estimate=...)``
 before any work (so an empty wallet is a 402 before the first byte of a stream) and
-``await close_charge(request, auth, quantity)`` with the measured usage; if the work fails,
-``abandon_charge`` gives the hold back. The key comes from ``api-subscription-key`` or
-``Authorization: Bearer`` (sdk-contract §1.1); a request with ``X-Banyan-Shadow: 1`` bills the
-shadow ledger and skips the rate limiter (brief §4).
+``await close_charge(request, auth, quantity)`` with the measured usage (a route metering
+several units passes ``{unit: quantity}`` both times, e.g. ``tokens_in`` and ``tokens_out``);
+if the work fails, ``abandon_charge`` gives the hold back. The key comes from
+``api-subscription-key`` or ``Authorization: Bearer`` (sdk-contract §1.1); a request with
+``X-Banyan-Shadow: 1`` bills the shadow ledger and skips the rate limiter (brief §4).
 
 Refusals use the platform envelope (sdk-contract §1.4): a bad key is 403
 ``invalid_api_key_error`` on sarvam-style routes and 401 on OpenAI-style ones (``/v1/…``,
@@ -26,7 +27,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from banyan.contract import SHADOW
-from legacy.commerce.billing import Authorization, Billing, Settlement
+from legacy.commerce.billing import Authorization, Billing, Settlement, Usage
 from legacy.commerce.errors import CommerceError, InvalidApiKey, RateLimited
 from legacy.commerce.ratelimit import RateDecision, rate_limit_headers
 from legacy.errors import ErrorCode, error_response
@@ -56,15 +57,19 @@ def _billing(request: HTTPConnection) -> Billing:
 
 
 async def open_charge(
-    request: HTTPConnection, *, route: str, unit: str, estimate: Decimal, model: str = "*",
-    api_key: str | None = None,
+    request: HTTPConnection, *, route: str, unit: str | None = None,
+    estimate: Decimal | Usage, model: str = "*", api_key: str | None = None,
 ) -> Authorization:  # fmt: skip
     """Authorize and hold the estimate; raises CommerceError (answered by the handler).
 
-    ``api_key`` is for keys that did not come in a header (a WebSocket subprotocol)."""
+    One unit: ``unit="characters", estimate=Decimal(n)``; several (line items, rfcs/0004 §8):
+    ``estimate={"tokens_in": p, "tokens_out": m}`` and no ``unit``. ``api_key`` is for keys
+    that did not come in a header (a WebSocket subprotocol)."""
     auth = await _billing(request).authorize(
         api_key=api_key or api_key_from(request.headers),
-        route=route, unit=unit, quantity=estimate, model=model,
+        route=route, model=model, unit=unit,
+        quantity=estimate if isinstance(estimate, Decimal) else None,
+        estimate=None if isinstance(estimate, Decimal) else estimate,
         request_id=request.state.request_id,
         shadow=request.headers.get(SHADOW) == "1",
     )  # fmt: skip
@@ -74,10 +79,14 @@ async def open_charge(
 
 
 async def close_charge(
-    request: HTTPConnection, auth: Authorization, quantity: Decimal
+    request: HTTPConnection, auth: Authorization, quantity: Decimal | Usage
 ) -> Settlement:
-    """Charge the measured usage (exactly once per request id)."""
-    return await _billing(request).settle(auth.reservation_id, unit=auth.unit, quantity=quantity)
+    """Charge the measured usage (exactly once per request id and unit): a quantity of the
+    reservation's one unit, or ``{unit: quantity}`` for a reservation of several."""
+    billing = _billing(request)
+    if isinstance(quantity, Decimal):
+        return await billing.settle(auth.reservation_id, unit=auth.unit, quantity=quantity)
+    return await billing.settle(auth.reservation_id, usage=quantity)
 
 
 async def abandon_charge(request: HTTPConnection, auth: Authorization) -> None:

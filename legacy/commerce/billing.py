@@ -9,9 +9,12 @@ The rules (issue 4, brief §3 and §4):
   credits in one statement — ``reserved`` grows only while ``balance - reserved`` covers it, so
   under any concurrency a wallet is never over-committed (the database's CHECKs back this up).
   An empty wallet is a 402 before any work starts.
-* **settle** charges the actual usage exactly once per request id: the ledger's unique request
-  id makes a replay a no-op that returns the first settlement. The charge is capped at what the
-  wallet can pay (the reservation plus what is free), so a balance never goes below zero.
+* **settle** charges the actual usage exactly once per (request id, unit): a request may meter
+  several units (a chat completion: ``tokens_in`` and ``tokens_out``), each a *line item*, one
+  ledger row, all written in one transaction against the reservation's one hold
+  (``ledger.py``; issue 5). The ledger's unique (request id, unit) makes a replay a no-op that
+  returns the first settlement. The charge is capped at what the wallet can pay (the
+  reservation plus what is free), so a balance never goes below zero.
 * A request marked ``X-Banyan-Shadow`` never touches a wallet or a rate limit: it reserves
   nothing and settles into the shadow ledger only.
 * A reservation left open by a crashed request expires after its TTL and its hold is released.
@@ -22,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import asyncpg
@@ -36,13 +39,23 @@ from legacy.commerce.errors import (
     UnknownReservation,
 )
 from legacy.commerce.keys import key_hash
+from legacy.commerce.ledger import (
+    Settlement,
+    Usage,
+    check_metered,
+    close_reservation,
+    replay,
+    settle_live,
+    settle_shadow,
+    usage_of,
+)
 from legacy.commerce.pricing import UNITS, charge
 from legacy.commerce.ratelimit import RateDecision, RateLimiter, RateLimits
 
 if TYPE_CHECKING:
     from banyan._types import DbConnection
 
-__all__ = ["ROUTE_CLASSES", "Authorization", "Billing", "Settlement", "Tenant"]
+__all__ = ["ROUTE_CLASSES", "Authorization", "Billing", "Settlement", "Tenant", "Usage"]
 
 # Rate limits are kept per API key and route class.
 ROUTE_CLASSES: Mapping[str, str] = {
@@ -68,20 +81,17 @@ class Authorization:
     tenant: Tenant
     reservation_id: UUID
     request_id: str
-    unit: str
+    estimate: Mapping[str, Decimal]  # the held usage per unit, in UNITS order
     shadow: bool
     held: Decimal
     rate: RateDecision | None
 
-
-@dataclass(frozen=True, slots=True)
-class Settlement:
-    reservation_id: UUID
-    request_id: str
-    credits: Decimal
-    ledger: Literal["live", "shadow"]
-    ledger_id: int
-    replayed: bool
+    @property
+    def unit(self) -> str:
+        """The unit of a single-unit reservation (the common case: one route, one unit)."""
+        if len(self.estimate) != 1:
+            raise ValueError(f"this reservation meters {', '.join(self.estimate)}: pass usage")
+        return next(iter(self.estimate))
 
 
 class Billing:
@@ -119,43 +129,68 @@ class Billing:
         )
 
     async def authorize(
-        self, *, api_key: str | None, route: str, unit: str, quantity: Decimal, request_id: str,
-        shadow: bool = False, model: str = "*",
+        self, *, api_key: str | None, route: str, request_id: str, unit: str | None = None,
+        quantity: Decimal | None = None, estimate: Usage | None = None, shadow: bool = False,
+        model: str = "*",
     ) -> Authorization:  # fmt: skip
-        """Check the key and limits and hold the estimate; raises a CommerceError otherwise."""
-        _check_usage(unit, quantity)
+        """Check the key and limits and hold the estimate; raises a CommerceError otherwise.
+
+        One unit (``unit=``, ``quantity=``) or several (``estimate={unit: quantity}``): the
+        hold is one amount, the sum of each unit's charge, and the reservation remembers
+        each unit's price for settlement."""
+        usage = usage_of(unit, quantity, estimate)
         tenant = await self.tenant_for_key(api_key)
-        rate = None if shadow else await self._check_rate(tenant, route, quantity)
-        version, per_unit = await self._price(route, unit, model)
-        held = Decimal(0) if shadow else charge(quantity, per_unit)
+        rate = (
+            None
+            if shadow
+            else await self._check_rate(tenant, route, sum(usage.values(), Decimal(0)))
+        )
+        version, prices = await self._prices(route, tuple(usage), model)
+        held = Decimal(0) if shadow else _charge_all(usage, prices)
         reservation_id: UUID | None = await self.pool.fetchval(
             """
             WITH held AS (
-                UPDATE legacy.wallets SET reserved = reserved + $6
-                WHERE tenant_id = $2 AND ($7 OR balance - reserved >= $6)
+                UPDATE legacy.wallets SET reserved = reserved + $5
+                WHERE tenant_id = $2 AND ($6 OR balance - reserved >= $5)
                 RETURNING tenant_id
+            ), reservation AS (
+                INSERT INTO legacy.reservations (request_id, tenant_id, route, price_version,
+                    amount, shadow, expires_at)
+                SELECT $1, tenant_id, $3, $4, $5, $6, now() + make_interval(secs => $7)
+                FROM held
+                RETURNING id
+            ), units AS (
+                INSERT INTO legacy.reservation_units (reservation_id, unit, credits_per_unit)
+                SELECT reservation.id, u.unit, u.price
+                FROM reservation, unnest($8::text[], $9::numeric[]) AS u (unit, price)
             )
-            INSERT INTO legacy.reservations (request_id, tenant_id, route, unit, price_version,
-                credits_per_unit, amount, shadow, expires_at)
-            SELECT $1, tenant_id, $3, $4, $5, $8, $6, $7, now() + make_interval(secs => $9)
-            FROM held
-            RETURNING id
+            SELECT id FROM reservation
             """,
-            request_id, tenant.id, route, unit, version, held, shadow, per_unit,
-            self.reservation_ttl_s,
+            request_id, tenant.id, route, version, held, shadow, self.reservation_ttl_s,
+            list(prices), list(prices.values()),
         )  # fmt: skip
         if reservation_id is None:
             raise InsufficientQuota(
                 f"the wallet cannot cover this request ({held} credits needed); top it up"
             )
-        return Authorization(tenant, reservation_id, request_id, unit, shadow, held, rate)
+        return Authorization(tenant, reservation_id, request_id, usage, shadow, held, rate)
 
-    async def extend(self, reservation_id: UUID, quantity: Decimal) -> Decimal:
-        """Hold more for a stream that goes on; returns the reservation's new hold."""
+    async def extend(
+        self, reservation_id: UUID, quantity: Decimal | None = None, *, unit: str | None = None,
+        usage: Usage | None = None,
+    ) -> Decimal:  # fmt: skip
+        """Hold more for a stream that goes on; returns the reservation's new hold.
+
+        ``extend(id, quantity)`` is for a single-unit reservation; name the ``unit`` (or pass
+        ``usage``) when it meters several."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await _open_reservation(conn, reservation_id)
-            _check_usage(row["unit"], quantity)
-            more = Decimal(0) if row["shadow"] else charge(quantity, row["credits_per_unit"])
+            prices = await _unit_prices(conn, reservation_id)
+            if unit is None and usage is None:
+                unit = _only_unit(prices)
+            more_usage = usage_of(unit, quantity, usage)
+            check_metered(more_usage, prices)
+            more = Decimal(0) if row["shadow"] else _charge_all(more_usage, prices)
             if more:
                 held = await conn.fetchval(
                     "UPDATE legacy.wallets SET reserved = reserved + $2"
@@ -173,34 +208,37 @@ class Billing:
             )  # fmt: skip
             return amount
 
-    async def settle(self, reservation_id: UUID, *, unit: str, quantity: Decimal) -> Settlement:
-        """Charge the actual usage, exactly once per request id; replays return the first."""
-        _check_usage(unit, quantity)
+    async def settle(
+        self, reservation_id: UUID, *, unit: str | None = None, quantity: Decimal | None = None,
+        usage: Usage | None = None,
+    ) -> Settlement:  # fmt: skip
+        """Charge the actual usage, one ledger row per unit, in one transaction against the
+        reservation's one hold; exactly once per (request id, unit); a replay returns the
+        first settlement whatever usage it carries."""
+        lines = usage_of(unit, quantity, usage)
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 "SELECT * FROM legacy.reservations WHERE id = $1 FOR UPDATE", reservation_id
             )
             if row is None:
                 raise UnknownReservation(f"no reservation {reservation_id}")
-            ledger = "shadow_ledger" if row["shadow"] else "ledger"
             if row["state"] == "settled":
-                return await _replay(conn, row, ledger)
+                return await replay(conn, row)
             if row["state"] != "open":
                 raise ReservationClosed(
                     f"reservation {reservation_id} was {row['state']}; authorize again"
                 )
-            if unit != row["unit"]:
-                raise InvalidUsage(f"this reservation meters {row['unit']}, not {unit}")
-            due = charge(quantity, row["credits_per_unit"])
+            prices = await _unit_prices(conn, reservation_id)
+            check_metered(lines, prices)
             if row["shadow"]:
-                return await _settle_shadow(conn, row, quantity, due)
-            return await _settle_live(conn, row, quantity, due)
+                return await settle_shadow(conn, row, prices, lines)
+            return await settle_live(conn, row, prices, lines)
 
     async def release(self, reservation_id: UUID) -> None:
         """Give the hold back (the request failed before any usage)."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await _open_reservation(conn, reservation_id)
-            await _close(conn, row, "released")
+            await close_reservation(conn, row, "released")
 
     async def release_expired(self) -> int:
         """Expire reservations whose holder never settled; return how many."""
@@ -240,28 +278,46 @@ class Billing:
             )
         return decision
 
-    async def _price(self, route: str, unit: str, model: str) -> tuple[int, Decimal]:
-        row = await self.pool.fetchrow(
+    async def _prices(
+        self, route: str, units: tuple[str, ...], model: str
+    ) -> tuple[int, dict[str, Decimal]]:
+        """The current price version and each unit's price (the model's own, else ``*``)."""
+        rows = await self.pool.fetch(
             """
-            SELECT p.version, p.credits_per_unit FROM legacy.prices p
+            SELECT DISTINCT ON (p.unit) p.unit, p.version, p.credits_per_unit FROM legacy.prices p
             WHERE p.version = (
                 SELECT max(version) FROM legacy.price_versions WHERE effective_from <= now()
             )
-              AND p.route = $1 AND p.unit = $2 AND p.model IN ($3, '*')
-            ORDER BY p.model = '*' LIMIT 1
+              AND p.route = $1 AND p.unit = ANY($2::text[]) AND p.model IN ($3, '*')
+            ORDER BY p.unit, p.model = '*'
             """,
-            route, unit, model,
+            route, list(units), model,
         )  # fmt: skip
-        if row is None:
-            raise InvalidUsage(f"no price for route {route!r} in unit {unit!r}")
-        return row["version"], row["credits_per_unit"]
+        found = {r["unit"]: r["credits_per_unit"] for r in rows}
+        missing = ", ".join(repr(unit) for unit in units if unit not in found)
+        if missing:
+            raise InvalidUsage(f"no price for route {route!r} in unit {missing}")
+        return rows[0]["version"], {unit: found[unit] for unit in units}
 
 
-def _check_usage(unit: str, quantity: Decimal) -> None:
-    if unit not in UNITS:
-        raise InvalidUsage(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
-    if not quantity.is_finite() or quantity < 0:
-        raise InvalidUsage(f"quantity must be a non-negative number, not {quantity}")
+def _charge_all(usage: Usage, prices: Mapping[str, Decimal]) -> Decimal:
+    # Each line is rounded on its own, as its ledger row will be (rfcs/0004 §2, §8).
+    return sum((charge(quantity, prices[unit]) for unit, quantity in usage.items()), Decimal(0))
+
+
+def _only_unit(prices: Mapping[str, Decimal]) -> str:
+    if len(prices) != 1:
+        raise InvalidUsage(f"this reservation meters {', '.join(prices)}: name the unit")
+    return next(iter(prices))
+
+
+async def _unit_prices(conn: DbConnection, reservation_id: UUID) -> dict[str, Decimal]:
+    rows = await conn.fetch(
+        "SELECT unit, credits_per_unit FROM legacy.reservation_units WHERE reservation_id = $1",
+        reservation_id,
+    )
+    prices = {r["unit"]: r["credits_per_unit"] for r in rows}
+    return {unit: prices[unit] for unit in UNITS if unit in prices}
 
 
 async def _open_reservation(conn: DbConnection, reservation_id: UUID) -> asyncpg.Record:
@@ -273,72 +329,3 @@ async def _open_reservation(conn: DbConnection, reservation_id: UUID) -> asyncpg
     if row["state"] != "open":
         raise ReservationClosed(f"reservation {reservation_id} was {row['state']}")
     return row
-
-
-async def _close(conn: DbConnection, row: asyncpg.Record, state: str) -> None:
-    await conn.execute("UPDATE legacy.reservations SET state = $2 WHERE id = $1", row["id"], state)
-    if row["amount"]:
-        await conn.execute(
-            "UPDATE legacy.wallets SET reserved = reserved - $2 WHERE tenant_id = $1",
-            row["tenant_id"], row["amount"],
-        )  # fmt: skip
-
-
-async def _replay(conn: DbConnection, row: asyncpg.Record, ledger: str) -> Settlement:
-    first = await conn.fetchrow(
-        f"SELECT id, credits FROM legacy.{ledger} WHERE request_id = $1", row["request_id"]
-    )
-    assert first is not None, "a settled reservation always has its ledger row"
-    kind: Literal["live", "shadow"] = "shadow" if row["shadow"] else "live"
-    return Settlement(row["id"], row["request_id"], first["credits"], kind, first["id"], True)
-
-
-async def _append(
-    conn: DbConnection, ledger: str, row: asyncpg.Record, quantity: Decimal, credits: Decimal
-) -> int | None:
-    """Append the request's ledger row; None when its request id has one already."""
-    ledger_id: int | None = await conn.fetchval(
-        f"INSERT INTO legacy.{ledger} (request_id, tenant_id, route, unit, quantity,"
-        " price_version, credits) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        " ON CONFLICT (request_id) DO NOTHING RETURNING id",
-        row["request_id"], row["tenant_id"], row["route"], row["unit"], quantity,
-        row["price_version"], credits,
-    )  # fmt: skip
-    return ledger_id
-
-
-async def _settle_shadow(
-    conn: DbConnection, row: asyncpg.Record, quantity: Decimal, due: Decimal
-) -> Settlement:
-    ledger_id = await _append(conn, "shadow_ledger", row, quantity, due)
-    await conn.execute("UPDATE legacy.reservations SET state = 'settled' WHERE id = $1", row["id"])
-    if ledger_id is None:
-        return await _replay(conn, row, "shadow_ledger")
-    return Settlement(row["id"], row["request_id"], due, "shadow", ledger_id, False)
-
-
-async def _settle_live(
-    conn: DbConnection, row: asyncpg.Record, quantity: Decimal, due: Decimal
-) -> Settlement:
-    wallet = await conn.fetchrow(
-        "SELECT balance, reserved FROM legacy.wallets WHERE tenant_id = $1 FOR UPDATE",
-        row["tenant_id"],
-    )
-    assert wallet is not None
-    # Never below zero: at most this reservation's hold plus what nobody else holds.
-    credits = min(due, row["amount"] + wallet["balance"] - wallet["reserved"])
-    ledger_id = await _append(conn, "ledger", row, quantity, credits)
-    if ledger_id is None:
-        # This request id was charged through another reservation: this one only gives back.
-        await _close(conn, row, "released")
-        first = await _replay(conn, row, "ledger")
-        return Settlement(
-            row["id"], row["request_id"], first.credits, "live", first.ledger_id, True
-        )
-    await conn.execute(
-        "UPDATE legacy.wallets SET balance = balance - $2, reserved = reserved - $3"
-        " WHERE tenant_id = $1",
-        row["tenant_id"], credits, row["amount"],
-    )  # fmt: skip
-    await conn.execute("UPDATE legacy.reservations SET state = 'settled' WHERE id = $1", row["id"])
-    return Settlement(row["id"], row["request_id"], credits, "live", ledger_id, False)

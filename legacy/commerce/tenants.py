@@ -206,9 +206,10 @@ async def show_tenant(conn: DbConnection, name: str) -> TenantSummary:
         """
         SELECT t.id, t.name, t.requests_per_minute, t.units_per_minute, w.balance, w.reserved,
             (SELECT coalesce(sum(credits), 0) FROM legacy.ledger l WHERE l.tenant_id = t.id),
-            (SELECT count(*) FROM legacy.ledger l WHERE l.tenant_id = t.id),
+            (SELECT count(DISTINCT request_id) FROM legacy.ledger l WHERE l.tenant_id = t.id),
             (SELECT coalesce(sum(credits), 0) FROM legacy.shadow_ledger s WHERE s.tenant_id = t.id),
-            (SELECT count(*) FROM legacy.shadow_ledger s WHERE s.tenant_id = t.id),
+            (SELECT count(DISTINCT request_id) FROM legacy.shadow_ledger s
+             WHERE s.tenant_id = t.id),
             (SELECT count(*) FROM legacy.api_keys k
              WHERE k.tenant_id = t.id AND k.revoked_at IS NULL)
         FROM legacy.tenants t JOIN legacy.wallets w ON w.tenant_id = t.id

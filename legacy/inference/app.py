@@ -12,10 +12,11 @@ chunk), and a latency profile (``profiles.py``).
             X-Sample-Rate, X-Duration-S | 400 unknown voice | 413 over the context limit | 422
     POST /v1/translate  (``translation_route.py``)
     POST /v1/asr  (16 kHz PCM body; ``asr.py``) -> 200 transcript and word timings | 400 | 413
+    POST /v1/generate  the chat model (``llm.py``), NDJSON token stream
 
 Models: speech synthesis is eSpeak NG (``espeak.py``), a real engine; translation
-(``translation.py``) and speech recognition (``asr.py``) are documented deterministic
-simulators.
+(``translation.py``), speech recognition (``asr.py``) and chat (``llm.py``, with a real BPE
+tokenizer) are documented deterministic simulators.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from pydantic import BaseModel, Field
 
 from legacy.inference.asr import Recognizer, asr_router
 from legacy.inference.espeak import EspeakEngine, EspeakError
-from legacy.inference.profiles import LatencyProfile
+from legacy.inference.llm import llm_router
+from legacy.inference.profiles import LatencyProfile, StreamProfile
 from legacy.inference.translation_route import TranslationConfig, translation_router
 
 __all__ = ["InferenceConfig", "create_inference_app"]
@@ -48,6 +50,12 @@ class InferenceConfig:
     asr_latency: LatencyProfile = field(  # per second of audio: a real-time factor of ~0.02
         default_factory=lambda: LatencyProfile(fixed_ms=15.0, per_unit_ms=20.0, jitter_ms=10.0)
     )
+    # The chat model's rhythm: ~40 ms to the first token, ~4 ms a token after it.
+    llm_latency: StreamProfile = field(
+        default_factory=lambda: StreamProfile(
+            first_token_ms=30.0, per_prompt_token_ms=0.01, per_token_ms=3.0, jitter_ms=2.0
+        )
+    )
 
 
 class TtsRequest(BaseModel):
@@ -65,6 +73,7 @@ def create_inference_app(engine: EspeakEngine, config: InferenceConfig | None = 
     settings = config or InferenceConfig()
     app = FastAPI(title="Inference server", docs_url=None, redoc_url=None)
     app.include_router(translation_router(settings.translation))
+    app.include_router(llm_router(settings.llm_latency))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:

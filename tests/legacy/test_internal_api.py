@@ -171,3 +171,51 @@ async def test_without_a_token_the_internal_api_is_not_there(database_url, redis
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://legacy") as client:
             assert (await client.post("/internal/v1/authorize", json={})).status_code == 404
+
+
+async def test_a_chat_settles_line_items_exactly_once(api, database_url) -> None:
+    client, keys = api
+    estimate = [{"unit": "tokens_in", "quantity": "100"}, {"unit": "tokens_out", "quantity": "400"}]
+    held = await client.post(
+        "/internal/v1/authorize",
+        json={"api_key": keys["rich"], "route": "chat-completions", "estimate": estimate},
+        headers={**AUTH, "X-Request-ID": "chat-1"},
+    )
+    assert held.status_code == 200, held.text
+    assert held.json()["held"] == "0.5200"
+    usage = [{"unit": "tokens_out", "quantity": "250"}, {"unit": "tokens_in", "quantity": "90"}]
+    settle = {"reservation_id": held.json()["reservation_id"], "usage": usage}
+    for attempt in range(3):
+        done = await client.post("/internal/v1/settle", json=settle, headers=AUTH)
+        assert done.status_code == 200, done.text
+        assert done.json() == {
+            "credits": "0.3360",
+            "ledger": "live",
+            "replayed": attempt > 0,
+            "lines": [
+                {"unit": "tokens_in", "quantity": "90.0000", "credits": "0.0360",
+                 "replayed": attempt > 0},
+                {"unit": "tokens_out", "quantity": "250.0000", "credits": "0.3000",
+                 "replayed": attempt > 0},
+            ],
+        }  # fmt: skip
+    rich = await summary(database_url, "rich")
+    assert (rich.balance, rich.reserved, rich.live_requests) == (Decimal("99.6640"), 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"usage": []}, "at least one line"),
+        ({"usage": [{"unit": "tokens_in", "quantity": "1"}] * 2}, "each unit may appear once"),
+        ({"unit": "tokens_in", "quantity": "1", "usage": [{"unit": "tokens_in", "quantity": "1"}]},
+         "not both"),
+        ({"unit": "tokens_in"}, "send unit and quantity, or usage"),
+    ],
+)  # fmt: skip
+async def test_settle_bodies_take_one_form(api, body, message) -> None:
+    client, _ = api
+    body = {"reservation_id": "00000000-0000-0000-0000-000000000000", **body}
+    response = await client.post("/internal/v1/settle", json=body, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert message in response.json()["error"]["message"]
