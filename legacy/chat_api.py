@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import httpx
@@ -41,6 +42,7 @@ from legacy.chat.model_client import (
 from legacy.chat.schemas import ChatCompletion, ChatCompletionRequest, Model, ModelList
 from legacy.commerce.billing import Authorization, Billing
 from legacy.commerce.errors import CommerceError
+from legacy.error_docs import error_responses
 from legacy.inference.llm_catalog import CHAT_MODELS, ModelCard, output_budget
 from legacy.inference.tokenizer import Tokenizer
 from legacy.metering import abandon_charge, api_key_from, close_charge, open_charge
@@ -102,15 +104,22 @@ def chat_router(tokenizer: Tokenizer | None = None) -> APIRouter:
             raise HTTPException(404, f"no model {model_id!r}; GET /v1/models lists them")
         return _model(card)
 
+    streamed: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}},
+                      "description": "chat.completion, or SSE chunks when stream"}}  # fmt: skip
     for prefix in ("/v1", "/v2"):
         router.add_api_route(
             f"{prefix}/chat/completions", chat_completions, methods=["POST"],
             response_model=ChatCompletion,
-            responses={200: {"content": {"text/event-stream": {}},
-                             "description": "chat.completion, or SSE chunks when stream"}},
+            responses={**error_responses(502, 503, openai_style=True), **streamed},
         )  # fmt: skip
-        router.add_api_route(f"{prefix}/models", list_models, methods=["GET"])
-        router.add_api_route(f"{prefix}/models/{{model_id}}", get_model, methods=["GET"])
+        router.add_api_route(
+            f"{prefix}/models", list_models, methods=["GET"],
+            responses=error_responses(openai_style=True),
+        )  # fmt: skip
+        router.add_api_route(
+            f"{prefix}/models/{{model_id}}", get_model, methods=["GET"],
+            responses=error_responses(404, openai_style=True),
+        )  # fmt: skip
     return router
 
 

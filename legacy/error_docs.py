@@ -30,8 +30,10 @@ _WHY: Final[dict[int, str]] = {
     400: "The body is not JSON (or the upload is not decodable audio), or is valid but "
     "cannot be served as asked (a combination the schema cannot express, e.g. a language the "
     "chosen model lacks); the message says what to fix.",
+    401: "The API key is missing or not valid (OpenAI-style routes: /v1/..., /v2/...).",
     402: "The wallet has too few credits for this request.",
     403: "The API key is missing or not valid.",
+    404: "No such object (the message says where to list them).",
     413: "The request body is too large.",
     422: "A field is missing or invalid; the message names it.",
     429: "Rate limit reached; retry after Retry-After seconds.",
@@ -42,9 +44,11 @@ _WHY: Final[dict[int, str]] = {
 _ALWAYS: Final = (400, 402, 403, 422, 429)
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(*statuses: int, openai_style: bool = False) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` of a billed JSON route: the ones every such route can answer, and
-    ``statuses``."""
+    ``statuses``. OpenAI-style routes refuse a bad key with 401 instead of 403."""
+    if openai_style:
+        statuses = (*statuses, 401)
     example = {"error": {"message": "…", "code": "invalid_request_error", "request_id": "…"}}
     return {
         status: {
@@ -52,5 +56,5 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": _WHY[status],
             "content": {"application/json": {"example": example}},
         }
-        for status in sorted({*_ALWAYS, *statuses})
+        for status in sorted({*_ALWAYS, *statuses} - ({403} if openai_style else set()))
     }

@@ -9,9 +9,11 @@ model reads them as they are; only what the platform itself relies on is validat
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from legacy.json_types import IntegralFloat, JsonInt
 
 __all__ = [
     "ChatCompletion",
@@ -28,25 +30,40 @@ __all__ = [
 
 
 class StreamOptions(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     include_usage: bool | None = None
 
 
 class ChatCompletionRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # JSON types as documented (no false for top_p), unknown keys ignored (sdk-contract §2.1).
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     model: str = Field(min_length=1, examples=["sarvam-m"])
     messages: list[dict[str, Any]] = Field(
-        min_length=1, examples=[[{"role": "user", "content": "Hello!"}]]
+        min_length=1,
+        examples=[[{"role": "user", "content": "Hello!"}]],
+        # Documented as the validator below enforces it: every message is an object with a role.
+        json_schema_extra={
+            "items": {
+                "type": "object",
+                "required": ["role"],
+                "properties": {"role": {"type": "string"}},
+                "additionalProperties": True,
+            }
+        },
     )
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: Annotated[int, Field(ge=1), IntegralFloat] | None = None
+    max_completion_tokens: Annotated[int, Field(ge=1), IntegralFloat] | None = None
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: JsonInt | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
-    n: int | None = Field(default=None, ge=1, le=1, description="only 1 is supported")
+    n: Annotated[int, Field(ge=1, le=1), IntegralFloat] | None = Field(
+        default=None, description="only 1 is supported"
+    )
     tools: list[dict[str, Any]] | None = None
     tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
