@@ -191,22 +191,42 @@ def inference(
     port: Annotated[
         int | None, typer.Option(help="Port [env BANYAN_INFERENCE_PORT; default 8300].")
     ] = None,
-) -> None:
-    """Run the inference server (the models legacy and the candidate call: eSpeak NG TTS, ...)."""
-    settings = load_settings(host=host, inference_port=port)
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Context limits and latencies, YAML [env BANYAN_INFERENCE_CONFIG]."),
+    ] = None,
+    latency_scale: Annotated[
+        float | None,
+        typer.Option(min=0, help="Multiply every model latency; 0 = no added latency "
+                     "[env BANYAN_INFERENCE_LATENCY_SCALE; default 1]."),
+    ] = None,
+) -> None:  # fmt: skip
+    """Run the inference server (the models legacy and the candidate call: TTS with eSpeak NG,
+    and simulators for translation, speech recognition and chat)."""
+    settings = load_settings(
+        host=host, inference_port=port, inference_config=config,
+        inference_latency_scale=latency_scale,
+    )  # fmt: skip
     _setup(settings)
     import uvicorn
 
     from legacy.inference.app import create_inference_app
+    from legacy.inference.config import InferenceConfigError, load_inference_config
     from legacy.inference.espeak import EspeakEngine, EspeakError
 
+    try:
+        models = load_inference_config(
+            settings.inference_config, latency_scale=settings.inference_latency_scale
+        )
+    except InferenceConfigError as exc:
+        raise fail(f"inference config: {exc}") from None
     try:
         engine = EspeakEngine()
     except EspeakError as exc:
         raise fail(f"speech synthesis engine: {exc}") from None
     try:
         uvicorn.run(
-            create_inference_app(engine), host=settings.host, port=settings.inference_port,
+            create_inference_app(engine, models), host=settings.host, port=settings.inference_port,
             log_config=None, access_log=False,
         )  # fmt: skip
     finally:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     inference_port: int = Field(default=8300, ge=0, le=65535)
     # Where the inference server is, for legacy's model routes (the lab sets it).
     inference_url: str | None = None
+    # The models' context limits and latency profiles (legacy/inference/config.py).
+    inference_config: Path | None = None
+    inference_latency_scale: float | None = Field(default=None, ge=0)
     proxy_port: int = Field(default=8000, ge=0, le=65535)
     admin_port: int = Field(default=9000, ge=0, le=65535)
     # The proxy's route baseline (rfcs/0002, README "Routes").

@@ -4,8 +4,10 @@ Every realtime route (``/speech-to-text/ws``, ``/speech-to-text-translate/ws``,
 ``/text-to-speech/ws``) goes through the same three steps::
 
     query = await parse_query(websocket, SttQuery)          # None: refused (422) already
+    if query is None:
+        return
     session = await open_session(websocket, route=..., unit=..., estimate=...)
-    if query is None or session is None:
+    if session is None:                                     # refused (401/402/429) already
         return
     async with session:                                     # settles however the session ends
         ...

@@ -22,40 +22,18 @@ tokenizer) are documented deterministic simulators.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from legacy.inference.asr import Recognizer, asr_router
+from legacy.inference.config import InferenceConfig
 from legacy.inference.espeak import EspeakEngine, EspeakError
 from legacy.inference.llm import llm_router
-from legacy.inference.profiles import LatencyProfile, StreamProfile
-from legacy.inference.translation_route import TranslationConfig, translation_router
+from legacy.inference.translation_route import translation_router
 
 __all__ = ["InferenceConfig", "create_inference_app"]
-
-
-@dataclass(frozen=True, slots=True)
-class InferenceConfig:
-    # Characters one TTS call may carry (real TTS models have a context limit; legacy chunks).
-    tts_max_chars: int = 500
-    tts_latency: LatencyProfile = field(
-        default_factory=lambda: LatencyProfile(fixed_ms=20.0, per_unit_ms=0.2, jitter_ms=10.0)
-    )
-    translation: TranslationConfig = field(default_factory=TranslationConfig)
-    # Seconds of audio one recognition call may carry (legacy chunks by VAD segments).
-    asr_max_seconds: float = 20.0
-    asr_latency: LatencyProfile = field(  # per second of audio: a real-time factor of ~0.02
-        default_factory=lambda: LatencyProfile(fixed_ms=15.0, per_unit_ms=20.0, jitter_ms=10.0)
-    )
-    # The chat model's rhythm: ~40 ms to the first token, ~4 ms a token after it.
-    llm_latency: StreamProfile = field(
-        default_factory=lambda: StreamProfile(
-            first_token_ms=30.0, per_prompt_token_ms=0.01, per_token_ms=3.0, jitter_ms=2.0
-        )
-    )
 
 
 class TtsRequest(BaseModel):

@@ -9,7 +9,8 @@ import httpx
 import numpy as np
 import pytest
 
-from legacy.inference.app import InferenceConfig, create_inference_app
+from legacy.inference.app import create_inference_app
+from legacy.inference.config import InferenceConfig
 from legacy.inference.espeak import EspeakEngine
 from legacy.inference.profiles import LatencyProfile
 
