@@ -30,6 +30,7 @@ from legacy.request_id import RequestIdMiddleware
 from legacy.text.lid import LanguageIdentifier
 from legacy.text_api import text_router
 from legacy.tts_api import tts_router
+from legacy.tts_stream_api import tts_stream_router
 
 __all__ = ["create_app"]
 
@@ -80,6 +81,7 @@ def create_app(
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.include_router(text_router)
     app.include_router(tts_router)
+    app.include_router(tts_stream_router)
     if internal_token:
         app.include_router(internal_router(internal_token), include_in_schema=False)
     return app
