@@ -60,11 +60,11 @@ def _run(
         finally:
             await conn.close()
 
-    from legacy.commerce.tenants import TenantExists, UnknownTenant
+    from legacy.commerce.tenants import TenantExists, UnknownKey, UnknownTenant
 
     try:
         return asyncio.run(go())
-    except (TenantExists, UnknownTenant, ValueError) as exc:
+    except (TenantExists, UnknownTenant, UnknownKey, ValueError) as exc:
         raise fail(str(exc)) from None
     except (OSError, asyncpg.PostgresError) as exc:
         raise fail(f"database: {exc}") from None
@@ -132,3 +132,55 @@ def show(
     live, shadow = summary.live_credits, summary.shadow_credits
     console.print(f"  ledger   live {live} credits / {summary.live_requests} requests; "
                   f"shadow {shadow} / {summary.shadow_requests}")  # fmt: skip
+
+
+@tenants_app.command()
+def keys(
+    name: str, database_url: DatabaseUrl = None, state_dir: StateDir = Path(".banyan"),
+    as_json: Json = False,
+) -> None:  # fmt: skip
+    """The tenant's API keys by prefix, with when each was made and revoked."""
+    from legacy.commerce.tenants import list_keys
+
+    found = _run(database_url, state_dir, lambda conn: list_keys(conn, name))
+    if as_json:
+        print_json({"name": name, "keys": [k.view() for k in found]})
+        return
+    console = Console()
+    for key in found:
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "live"
+        console.print(f"  {key.prefix}…  made {key.created_at:%Y-%m-%d %H:%M}  {state}")
+
+
+@tenants_app.command("add-key")
+def add_key(
+    name: str, database_url: DatabaseUrl = None, state_dir: StateDir = Path(".banyan"),
+    as_json: Json = False,
+) -> None:  # fmt: skip
+    """Make another API key for the tenant (printed once: keep it). Rotate by adding, then
+    revoking the old key."""
+    from legacy.commerce import tenants
+
+    key = _run(database_url, state_dir, lambda conn: tenants.add_key(conn, name))
+    if as_json:
+        print_json({"name": name, "api_key": key})
+        return
+    Console().print(f"API key (shown once, keep it): [bold]{key}[/]", soft_wrap=True)
+
+
+@tenants_app.command("revoke-key")
+def revoke_key(
+    name: str,
+    prefix: Annotated[str, typer.Option(help="The key's prefix as `keys` lists it (or the key).")],
+    database_url: DatabaseUrl = None, state_dir: StateDir = Path(".banyan"), as_json: Json = False,
+) -> None:  # fmt: skip
+    """Revoke one key: refused from the next request on."""
+    from legacy.commerce.keys import key_prefix
+    from legacy.commerce.tenants import revoke_key
+
+    # A whole key works too: only its prefix is stored.
+    revoked = _run(database_url, state_dir, lambda conn: revoke_key(conn, name, key_prefix(prefix)))
+    if as_json:
+        print_json({"name": name, **revoked.view()})
+        return
+    Console().print(f"{name}: key {revoked.prefix}… revoked")

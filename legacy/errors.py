@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 
 from banyan.logs import get_logger
 
@@ -60,7 +61,7 @@ def _code_for(status: int) -> ErrorCode:
 
 
 def error_response(
-    request: Request,
+    request: HTTPConnection,
     status: int,
     message: str,
     *,

@@ -22,6 +22,7 @@ from typing import cast
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from banyan.contract import SHADOW
@@ -50,16 +51,19 @@ def api_key_from(headers: Mapping[str, str]) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _billing(request: Request) -> Billing:
+def _billing(request: HTTPConnection) -> Billing:
     return cast(Billing, request.app.state.billing)
 
 
 async def open_charge(
-    request: Request, *, route: str, unit: str, estimate: Decimal, model: str = "*"
-) -> Authorization:
-    """Authorize and hold the estimate; raises CommerceError (answered by the handler)."""
+    request: HTTPConnection, *, route: str, unit: str, estimate: Decimal, model: str = "*",
+    api_key: str | None = None,
+) -> Authorization:  # fmt: skip
+    """Authorize and hold the estimate; raises CommerceError (answered by the handler).
+
+    ``api_key`` is for keys that did not come in a header (a WebSocket subprotocol)."""
     auth = await _billing(request).authorize(
-        api_key=api_key_from(request.headers),
+        api_key=api_key or api_key_from(request.headers),
         route=route, unit=unit, quantity=estimate, model=model,
         request_id=request.state.request_id,
         shadow=request.headers.get(SHADOW) == "1",
@@ -69,12 +73,14 @@ async def open_charge(
     return auth
 
 
-async def close_charge(request: Request, auth: Authorization, quantity: Decimal) -> Settlement:
+async def close_charge(
+    request: HTTPConnection, auth: Authorization, quantity: Decimal
+) -> Settlement:
     """Charge the measured usage (exactly once per request id)."""
     return await _billing(request).settle(auth.reservation_id, unit=auth.unit, quantity=quantity)
 
 
-async def abandon_charge(request: Request, auth: Authorization) -> None:
+async def abandon_charge(request: HTTPConnection, auth: Authorization) -> None:
     await _billing(request).release(auth.reservation_id)
 
 

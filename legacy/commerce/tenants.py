@@ -1,12 +1,15 @@
 """Tenants, their keys and wallets: made, topped up and shown (``banyan tenants``).
 
 Creating a tenant makes its wallet and one API key in one transaction and returns the key —
-the only time it exists outside the caller's hands (only its hash is stored).
+the only time it exists outside the caller's hands (only its hash is stored). Keys rotate by
+adding a new one and revoking the old one by its prefix; a revoked key is refused on the next
+request (keys are looked up per request, never cached).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -20,12 +23,16 @@ if TYPE_CHECKING:
     from banyan._types import DbConnection
 
 __all__ = [
+    "KeyInfo",
     "TenantExists",
     "TenantSummary",
+    "UnknownKey",
     "UnknownTenant",
     "add_key",
     "create_tenant",
     "ensure_tenant",
+    "list_keys",
+    "revoke_key",
     "show_tenant",
     "top_up",
 ]
@@ -37,6 +44,22 @@ class TenantExists(ValueError):
 
 class UnknownTenant(LookupError):
     pass
+
+
+class UnknownKey(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    def view(self) -> dict[str, object]:
+        revoked = self.revoked_at.isoformat() if self.revoked_at else None
+        return {"prefix": self.prefix, "created_at": self.created_at.isoformat(),
+                "revoked_at": revoked}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +130,53 @@ async def ensure_tenant(conn: DbConnection, name: str, credits: Decimal, *, api_
 
 async def add_key(conn: DbConnection, name: str, api_key: str | None = None) -> str:
     key = api_key or new_api_key()
-    tenant_id = await conn.fetchval("SELECT id FROM legacy.tenants WHERE name = $1", name)
+    await _insert_key(conn, await _tenant_id(conn, name), key)
+    return key
+
+
+async def list_keys(conn: DbConnection, name: str) -> list[KeyInfo]:
+    """The tenant's keys (prefixes only: the keys themselves were never stored), oldest first."""
+    tenant_id = await _tenant_id(conn, name)
+    rows = await conn.fetch(
+        "SELECT prefix, created_at, revoked_at FROM legacy.api_keys WHERE tenant_id = $1"
+        " ORDER BY created_at, prefix",
+        tenant_id,
+    )
+    return [KeyInfo(r["prefix"], r["created_at"], r["revoked_at"]) for r in rows]
+
+
+async def revoke_key(conn: DbConnection, name: str, prefix: str) -> KeyInfo:
+    """Revoke the tenant's one live key that starts with ``prefix``; refuse an ambiguous or
+    unknown prefix rather than guess (revoking the wrong key locks a customer out)."""
+    tenant_id = await _tenant_id(conn, name)
+    async with conn.transaction():
+        rows = await conn.fetch(
+            "SELECT key_hash, prefix FROM legacy.api_keys WHERE tenant_id = $1"
+            " AND revoked_at IS NULL AND starts_with(prefix, $2) FOR UPDATE",
+            tenant_id, prefix,
+        )  # fmt: skip
+        if not rows:
+            raise UnknownKey(f"{name!r} has no live key starting with {prefix!r}")
+        if len(rows) > 1:
+            raise UnknownKey(
+                f"{prefix!r} matches {len(rows)} live keys of {name!r}; give more of the prefix"
+            )
+        row = await conn.fetchrow(
+            "UPDATE legacy.api_keys SET revoked_at = now() WHERE key_hash = $1"
+            " RETURNING prefix, created_at, revoked_at",
+            rows[0]["key_hash"],
+        )
+    assert row is not None
+    return KeyInfo(row["prefix"], row["created_at"], row["revoked_at"])
+
+
+async def _tenant_id(conn: DbConnection, name: str) -> UUID:
+    tenant_id: UUID | None = await conn.fetchval(
+        "SELECT id FROM legacy.tenants WHERE name = $1", name
+    )
     if tenant_id is None:
         raise UnknownTenant(f"no tenant named {name!r}")
-    await _insert_key(conn, tenant_id, key)
-    return key
+    return tenant_id
 
 
 async def _insert_key(conn: DbConnection, tenant_id: UUID, key: str) -> None:
