@@ -31,6 +31,7 @@ from legacy.text.lid import LanguageIdentifier
 from legacy.text_api import text_router
 from legacy.tts_api import tts_router
 from legacy.tts_stream_api import tts_stream_router
+from legacy.tts_ws_api import tts_ws_router
 
 __all__ = ["create_app"]
 
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(text_router)
     app.include_router(tts_router)
     app.include_router(tts_stream_router)
+    app.include_router(tts_ws_router)
     if internal_token:
         app.include_router(internal_router(internal_token), include_in_schema=False)
     return app
