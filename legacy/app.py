@@ -34,6 +34,8 @@ from legacy.text.lid import LanguageIdentifier
 from legacy.text_api import text_router
 from legacy.translate_api import translate_router
 from legacy.tts_api import tts_router
+from legacy.tts_stream_api import tts_stream_router
+from legacy.tts_ws_api import tts_ws_router
 
 __all__ = ["create_app"]
 
@@ -85,6 +87,8 @@ def create_app(
     app.include_router(text_router)
     app.include_router(translate_router)
     app.include_router(tts_router)
+    app.include_router(tts_stream_router)
+    app.include_router(tts_ws_router)
     app.include_router(stt_router)
     app.include_router(stt_ws_router)
     app.include_router(chat_router())

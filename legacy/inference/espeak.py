@@ -153,8 +153,10 @@ class EspeakEngine:
         # Kept for the engine's lifetime: the library holds a raw pointer to it.
         self._callback = _SynthCallback(self._receive)
         self._library: _Library | None = self._load()
-        self._is_fresh = True  # nothing synthesised since the library was loaded
         self._voices = sorted(self._library.languages())
+        # Listing the voices selected each of them, which leaves state behind (a voice
+        # variant then sounds different on its first synthesis): reload before that one.
+        self._is_fresh = False  # True when nothing was done since the library was loaded
 
     def voices(self) -> list[str]:
         """Language identifiers ``synthesize`` accepts as ``voice``, e.g. "en", "hi", "ta"."""

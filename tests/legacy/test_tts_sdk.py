@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import sarvamai
 
+from tests.legacy.audio_checks import decode, fundamental_hz
+
 
 def decode_wav(audio_b64: str) -> tuple[int, np.ndarray]:
     with wave.open(io.BytesIO(base64.b64decode(audio_b64))) as wav:
@@ -52,15 +54,82 @@ def test_identical_requests_give_identical_audio_and_linear16_is_raw(client, pla
     assert base64.b64decode(raw.audios[0]) == decode_wav(first.audios[0])[1].tobytes()
 
 
-def test_refusals_are_clear(client, base_url: str, platform) -> None:
+@pytest.mark.parametrize(
+    ("codec", "rate", "decoded_as"),
+    [("mp3", 22050, "mp3"), ("opus", 24000, "opus"), ("flac", 44100, "flac"),
+     ("aac", 16000, "aac"), ("mulaw", 8000, "pcm_mulaw"), ("alaw", 8000, "pcm_alaw"),
+     ("wav", 24000, "pcm_s16le")],
+)  # fmt: skip
+def test_every_codec_decodes_as_declared(
+    client, base_url: str, platform, codec: str, rate: int, decoded_as: str
+) -> None:
     sdk = client(base_url, platform.make_tenant())
-    with pytest.raises(sarvamai.BadRequestError) as codec:
-        sdk.text_to_speech.convert(text="hi", language_code="en-IN", output_audio_codec="mp3")
-    assert "wav or linear16" in codec.value.body["error"]["message"]
-    with pytest.raises(sarvamai.BadRequestError):
-        sdk.text_to_speech.convert(text="hi", language_code="en-IN", speech_sample_rate=12345)
-    with pytest.raises(sarvamai.UnprocessableEntityError):
-        sdk.text_to_speech.convert(text="x" * 2501, language_code="en-IN")
+    text = "Every codec carries the same words."
+    answer = sdk.text_to_speech.convert(
+        text=text, language_code="en-IN", output_audio_codec=codec, speech_sample_rate=rate
+    )
+    reference = sdk.text_to_speech.convert(
+        text=text, language_code="en-IN", output_audio_codec="linear16", speech_sample_rate=rate
+    )
+    pcm = np.frombuffer(base64.b64decode(reference.audios[0]), dtype="<i2").astype(np.float64)
+    decoded = decode(base64.b64decode(answer.audios[0]))
+    assert (decoded.codec, decoded.sample_rate, decoded.channels) == (decoded_as, rate, 1)
+    assert decoded.duration_s == pytest.approx(len(pcm) / rate, abs=0.01 + 2 * 1152 / rate)
+    assert decoded.rms == pytest.approx(np.sqrt(np.mean(pcm**2)), rel=0.35)
+    assert decoded.rms > 300  # speech, not silence
+
+
+def speak(sdk, **fields) -> tuple[np.ndarray, int]:
+    answer = sdk.text_to_speech.convert(language_code="hi-IN", **fields)
+    rate, samples = decode_wav(answer.audios[0])
+    return samples.astype(np.float64), rate
+
+
+def test_speaker_pitch_pace_and_loudness_change_the_voice(client, platform) -> None:
+    sdk = client(platform.direct_url, platform.make_tenant())
+    text = "नमस्ते, आप कैसे हैं? मैं ठीक हूँ।"
+    female, rate = speak(sdk, text=text, speaker="anushka")
+    male, _ = speak(sdk, text=text, speaker="abhilash")
+    assert fundamental_hz(female, rate) > 1.3 * fundamental_hz(male, rate)
+    high, _ = speak(sdk, text=text, speaker="anushka", pitch=0.6)
+    low, _ = speak(sdk, text=text, speaker="anushka", pitch=-0.6)
+    assert fundamental_hz(high, rate) > 1.2 * fundamental_hz(low, rate)
+    fast, _ = speak(sdk, text=text, speaker="anushka", pace=2.0)
+    slow, _ = speak(sdk, text=text, speaker="anushka", pace=0.5)
+    assert 2.5 * len(fast) < len(slow)
+    loud, _ = speak(sdk, text=text, speaker="anushka", loudness=2.0)
+    assert np.sqrt(np.mean(loud**2)) == pytest.approx(2 * np.sqrt(np.mean(female**2)), rel=0.1)
+    # bulbul:v3 has no pitch or loudness controls: they are ignored, as the API documents.
+    v3, _ = speak(sdk, text=text, speaker="ritu")
+    v3_with_controls, _ = speak(sdk, text=text, speaker="ritu", pitch=0.6, loudness=2.0)
+    assert np.array_equal(v3, v3_with_controls)
+
+
+def test_refusals_say_what_to_fix(client, base_url: str, platform) -> None:
+    sdk = client(base_url, platform.make_tenant())
+    refusals = [
+        (sarvamai.BadRequestError, {"speaker": "anushka", "model": "bulbul:v3"},
+         "speaker 'anushka' is a bulbul:v2 voice, not a bulbul:v3 one"),
+        (sarvamai.BadRequestError, {"output_audio_codec": "opus", "speech_sample_rate": 22050},
+         "opus carries only 8000, 12000, 16000, 24000, 48000 Hz"),
+        (sarvamai.BadRequestError, {"speech_sample_rate": 12345},
+         "speech_sample_rate must be one of 8000, 16000, 22050, 24000, 32000, 44100, 48000"),
+        (sarvamai.BadRequestError, {"model": "bulbul:v2", "text": "x" * 1501},
+         "bulbul:v2 takes at most 1500"),
+        (sarvamai.UnprocessableEntityError, {"text": "x" * 2501},
+         "body.text: String should have at most 2500 characters"),
+        (sarvamai.UnprocessableEntityError, {"text": "   "}, "text has nothing to speak"),
+        (sarvamai.UnprocessableEntityError, {"model": "bulbul:v9"},
+         "body.model: Input should be 'bulbul:v2', 'bulbul:v3' or 'bulbul:v4-flash'"),
+        (sarvamai.UnprocessableEntityError, {"output_audio_codec": "ogg"},
+         "body.output_audio_codec: Input should be 'mp3'"),
+    ]  # fmt: skip
+    for error, fields, message in refusals:
+        with pytest.raises(error) as refused:
+            sdk.text_to_speech.convert(**{"text": "hi", "language_code": "en-IN", **fields})
+        assert message in refused.value.body["error"]["message"], fields
+    with pytest.raises(sarvamai.ForbiddenError):
+        client(base_url, "not-a-key").text_to_speech.convert(text="hi", language_code="en-IN")
 
 
 def test_speech_is_metered_in_characters(client, platform) -> None:
