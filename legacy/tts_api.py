@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from decimal import Decimal
 from typing import Annotated
 
@@ -47,15 +48,25 @@ __all__ = [
 ]
 
 
+# Something to speak: at least one character that is not a control character, a space or any
+# other whitespace, and no NUL anywhere (the engine reads C strings). Spelled with explicit
+# classes so the published pattern means the same in JSON Schema's regex dialect as here.
+_SILENT = r"\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+SPEAKABLE_PATTERN = rf"^[^\x00]*[^{_SILENT}][^\x00]*$"
+_SPEAKABLE = re.compile(SPEAKABLE_PATTERN.removesuffix("$") + r"\Z")
+
+
 def _has_words(text: str) -> str:
-    if not text.strip():
-        raise ValueError("text has nothing to speak: it is empty or only whitespace")
     if "\0" in text:
         raise ValueError("text must not contain NUL characters")
+    if not _SPEAKABLE.match(text):
+        raise ValueError("text has nothing to speak: it is empty, whitespace or control characters")
     return text
 
 
-SpeakableText = Annotated[str, AfterValidator(_has_words)]
+SpeakableText = Annotated[
+    str, AfterValidator(_has_words), Field(json_schema_extra={"pattern": SPEAKABLE_PATTERN})
+]
 
 
 class SpeechFields(BaseModel):

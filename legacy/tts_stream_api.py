@@ -70,7 +70,11 @@ tts_stream_router = APIRouter(tags=["speech"])
     response_class=Response,
     responses={
         **error_responses(502, 503),
-        200: {"content": {"audio/mpeg": {}}, "description": "the encoded audio stream"},
+        200: {
+            # One media type per codec (mp3 unless output_audio_codec says otherwise).
+            "content": {media: {} for media in sorted({c.media_type for c in CODECS.values()})},
+            "description": "the encoded audio stream",
+        },
     },
 )
 async def text_to_speech_stream(request: Request, body: TextToSpeechStreamRequest) -> Response:

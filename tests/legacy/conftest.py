@@ -14,7 +14,8 @@ import pytest
 from sarvamai import SarvamAI, SarvamAIEnvironment
 
 from legacy.inference.espeak import EspeakEngine
-from legacy.speech.audio import encode, resample
+from legacy.speech.audio import resample
+from legacy.speech.codecs import encode
 
 
 @pytest.fixture

@@ -162,6 +162,6 @@ def test_the_sdk_sees_the_refusal_status(client, base_url, platform, credits, ke
 
 
 def _wav(pcm: bytes) -> bytes:
-    from legacy.speech.audio import encode
+    from legacy.speech.codecs import encode
 
     return encode(pcm, 16000, "wav")

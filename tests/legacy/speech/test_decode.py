@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from legacy.speech.audio import encode
+from legacy.speech.codecs import encode
 from legacy.speech.decode import AudioRejected, decode_audio
 
 
