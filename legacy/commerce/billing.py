@@ -62,7 +62,7 @@ ROUTE_CLASSES: Mapping[str, str] = {
     "translate": "text", "transliterate": "text", "text-lid": "text",
     "text-to-speech": "speech", "text-to-speech-stream": "speech", "text-to-speech-ws": "speech",
     "speech-to-text": "speech", "speech-to-text-translate": "speech", "speech-to-text-ws": "speech",
-    "chat-completions": "chat", "doc-ai": "documents",
+    "speech-to-text-translate-ws": "speech", "chat-completions": "chat", "doc-ai": "documents",
 }  # fmt: skip
 DEFAULT_RESERVATION_TTL_S = 900.0
 

@@ -56,7 +56,9 @@ def create_inference_app(engine: EspeakEngine, config: InferenceConfig | None = 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:
         return {
-            "status": "ok", "models": ["tts", "asr"], "tts_max_chars": settings.tts_max_chars,
+            "status": "ok", "models": ["tts", "translation", "asr", "llm"],
+            "tts_max_chars": settings.tts_max_chars,
+            "translation_max_chars": settings.translation.max_chars,
             "asr_max_seconds": settings.asr_max_seconds,
         }  # fmt: skip
 

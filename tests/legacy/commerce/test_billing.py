@@ -244,3 +244,12 @@ async def test_ledgers_are_append_only(pool, billing) -> None:
         for table in ("legacy.ledger", "legacy.shadow_ledger"):
             with pytest.raises(asyncpg.RaiseError, match="append-only"):
                 await conn.execute(f"TRUNCATE {table} CASCADE")
+
+
+async def test_every_priced_route_has_a_rate_limit_class(pool) -> None:
+    """A route missing from ROUTE_CLASSES would be limited on a bucket of its own (found:
+    speech-to-text-translate-ws was, while the other speech routes shared one)."""
+    from legacy.commerce.billing import ROUTE_CLASSES
+
+    priced = {r["route"] for r in await pool.fetch("SELECT DISTINCT route FROM legacy.prices")}
+    assert priced - set(ROUTE_CLASSES) == set()
