@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import asyncpg
@@ -26,18 +25,6 @@ from legacy.commerce.tenants import add_key, create_tenant, show_tenant, top_up
 pytestmark = pytest.mark.anyio
 
 ONE_CREDIT_OF_TEXT = Decimal(500)  # translate costs 0.002 credits per character
-
-
-@pytest.fixture
-async def pool(database_url) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(database_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def billing(pool) -> Billing:
-    return Billing(pool)
 
 
 async def tenant(pool, name: str = "acme", credits: str = "50", **kwargs) -> str:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
-import asyncpg
 import pytest
 
 from legacy.commerce.billing import Billing
@@ -18,18 +16,6 @@ pytestmark = pytest.mark.anyio
 
 # chat-completions costs 0.0004 credits per token in and 0.0012 per token out.
 ESTIMATE = {"tokens_in": Decimal(100), "tokens_out": Decimal(400)}  # 0.04 + 0.48 = 0.52
-
-
-@pytest.fixture
-async def pool(database_url) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(database_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def billing(pool) -> Billing:
-    return Billing(pool)
 
 
 async def tenant(pool, credits: str = "50") -> str:
