@@ -31,13 +31,15 @@ nothing releases its hold and leaves no ledger row.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from decimal import Decimal
 from types import TracebackType
 from typing import Self, TypeVar
 
 import anyio
-from fastapi import WebSocket
+from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
+from starlette.websockets import WebSocketState
 
 from banyan.logs import get_logger
 from legacy.commerce.billing import Authorization, Billing
@@ -49,6 +51,7 @@ from legacy.metering import api_key_from, open_charge
 __all__ = [
     "KEY_SUBPROTOCOL",
     "MeteredSession",
+    "close_quietly",
     "open_session",
     "parse_query",
     "refuse",
@@ -82,6 +85,18 @@ async def refuse(
         await websocket.send_denial_response(response)
     else:  # a server without the denial extension: the close code is all we can say
         await websocket.close(code=1008, reason=message[:120])
+
+
+async def close_quietly(websocket: WebSocket, code: int = 1000, reason: str = "") -> None:
+    """Close the session unless the client already has: closing a socket the client dropped
+    raises in Starlette, and an error on the way out is not the client's business."""
+    if (
+        websocket.client_state is not WebSocketState.CONNECTED
+        or websocket.application_state is not WebSocketState.CONNECTED
+    ):
+        return
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+        await websocket.close(code=code, reason=reason)
 
 
 async def parse_query(websocket: WebSocket, model: type[Query]) -> Query | None:

@@ -46,7 +46,7 @@ from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
 from legacy.commerce.errors import InsufficientQuota
-from legacy.realtime import MeteredSession, open_session, parse_query, refuse
+from legacy.realtime import MeteredSession, close_quietly, open_session, parse_query, refuse
 from legacy.speech.decode import AudioRejected, decode_audio
 from legacy.speech.streaming import Utterance, UtteranceStream
 from legacy.speech.stt import (
@@ -178,7 +178,7 @@ async def _serve(
             worker.cancel()
             await asyncio.gather(worker, return_exceptions=True)
         if session.is_open:
-            await websocket.close()
+            await close_quietly(websocket)
 
 
 async def _receive(websocket: WebSocket) -> str | None:
@@ -212,7 +212,7 @@ async def pump(
 async def _handle(session: _Session, text: str) -> list[Utterance] | None:
     if len(text) > MAX_MESSAGE_CHARS:
         await session.error(f"messages are at most {MAX_MESSAGE_CHARS} characters", "1009")
-        await session.websocket.close(code=1009)
+        await close_quietly(session.websocket, 1009)
         session.is_open = False
         return None
     try:
@@ -244,7 +244,7 @@ async def _handle(session: _Session, text: str) -> list[Utterance] | None:
         await _bill(session, len(pcm) // 2)
     except InsufficientQuota as exc:
         await session.error(str(exc), "insufficient_quota_error")
-        await session.websocket.close(code=1008)
+        await close_quietly(session.websocket, 1008)
         session.is_open = False
         return None
     return _utterances(await _events(session, session.stream.feed(pcm)))

@@ -44,7 +44,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from banyan.logs import get_logger
 from legacy.commerce.errors import InsufficientQuota
-from legacy.realtime import MeteredSession, open_session, parse_query, refuse
+from legacy.realtime import MeteredSession, close_quietly, open_session, parse_query, refuse
 from legacy.speech.audio import resample, scale
 from legacy.speech.codecs import CODECS, Bitrate, CodecName, encode
 from legacy.speech.options import InvalidSpeechOptions, SpeechOptions, resolve_options
@@ -267,7 +267,7 @@ class _Conversation:
                     await self.session.use(Decimal(len(chunk.text)))
                 except InsufficientQuota as exc:
                     await self._send_error(str(exc), 402)
-                    await self.websocket.close(code=1008, reason="insufficient quota")
+                    await close_quietly(self.websocket, 1008, "insufficient quota")
                     raise _SessionOver from exc
                 pcm = resample(chunk.pcm, chunk.sample_rate, options.sample_rate)
                 await self._send_audio(scale(pcm, options.loudness), options)

@@ -143,6 +143,10 @@ class Platform:
     admin_url: str
     admin_token: str
     database_url: str
+    log_dir: Path  # inference.log, legacy.log, proxy.log
+
+    def log_of(self, service: str) -> str:
+        return (self.log_dir / f"{service}.log").read_text(errors="replace")
 
     def make_tenant(self, credits: str = "100", **plan: int) -> str:
         """A tenant of its own (name unique per call); returns its API key."""
@@ -245,7 +249,7 @@ def platform(
         )  # fmt: skip
         yield Platform(
             direct, f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{admin_port}", token,
-            with_database(postgres_server, database),
+            with_database(postgres_server, database), work,
         )  # fmt: skip
     finally:
         for child in reversed(children):
