@@ -11,6 +11,9 @@ Query: ``model`` (bulbul:v2 when omitted, see ``legacy/speech/options.py``) and
 * ``flush`` synthesizes the buffer whatever its size; when the audio of everything before it
   has been sent, an ``event`` ``final`` follows if ``send_completion_event`` is true.
 * ``ping`` is a keep-alive and gets no reply (the SDK raises on any other message type).
+  A session with no client message for ``IDLE_S`` seconds and no audio left to send is
+  closed (1000, reason ``idle``), like the real service's ~60 s; a long synthesis in
+  progress is not idleness.
 
 The server sends only ``audio``, ``event`` and ``error`` JSON text frames. Each ``audio``
 message is a complete file of the configured codec (one chunk of text, or a ≤10 s piece of a
@@ -56,6 +59,7 @@ __all__ = ["tts_ws_router"]
 
 _log = get_logger(__name__)
 _HOLD_CHARS = Decimal(250)  # held when the session opens, and each time usage outgrows it
+IDLE_S = 60.0  # app.state.ws_idle_s overrides it (tests)
 _PENDING_JOBS = 2  # buffers waiting for the synthesizer before the receiver stops reading
 _WINDOW = 2  # chunks synthesized ahead of the socket
 _SEGMENT_S = 10  # longest audio in one message: 10 s of 16-bit PCM at 24 kHz is 480 KB
@@ -158,6 +162,7 @@ class _Conversation:
     buffer: str = ""
     jobs: asyncio.Queue[_Job] = field(default_factory=lambda: asyncio.Queue(_PENDING_JOBS))
     sending: asyncio.Lock = field(default_factory=asyncio.Lock)
+    speaking: bool = False  # the synthesizer holds a job
 
     async def run(self) -> None:
         """Until the client leaves or the session must end; the synthesizer never outlives it."""
@@ -176,8 +181,16 @@ class _Conversation:
                 _log.error("text-to-speech session failed", exc_info=result)
 
     async def _receive_forever(self) -> None:
+        idle_s: float = getattr(self.websocket.app.state, "ws_idle_s", IDLE_S)
         while True:
-            message = await self.websocket.receive()
+            try:
+                async with asyncio.timeout(idle_s):
+                    message = await self.websocket.receive()
+            except TimeoutError:
+                if self.speaking or not self.jobs.empty():
+                    continue  # the client is waiting for audio, not idle
+                await close_quietly(self.websocket, 1000, "idle")
+                return
             if message["type"] == "websocket.disconnect":
                 return
             try:
@@ -247,10 +260,14 @@ class _Conversation:
     async def _synthesize_forever(self) -> None:
         while True:
             job = await self.jobs.get()
-            if job.text.strip():
-                await self._speak(job)
-            if job.final and self.query.send_completion_event:
-                await self._send({"type": "event", "data": {"event_type": "final"}})
+            self.speaking = True
+            try:
+                if job.text.strip():
+                    await self._speak(job)
+                if job.final and self.query.send_completion_event:
+                    await self._send({"type": "event", "data": {"event_type": "final"}})
+            finally:
+                self.speaking = False
 
     async def _speak(self, job: _Job) -> None:
         options = job.voice.options

@@ -10,19 +10,18 @@ from typing import Any
 
 import asyncpg
 import pytest
-import uvicorn
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from banyan.launcher import claim_port
 from legacy.app import create_app
 from legacy.commerce.errors import InsufficientQuota
 from legacy.commerce.tenants import create_tenant
 from legacy.realtime import open_session, parse_query
 from proxy.config import parse_config
 from proxy.server import ProxyServer, build_core
+from tests.legacy.servers import serving
 
 pytestmark = pytest.mark.anyio
 
@@ -101,30 +100,21 @@ async def lab(request, database_url, redis_url) -> AsyncIterator[Lab]:
     finally:
         await conn.close()
     app = with_metered_echo(create_app(database_url=database_url, redis_url=redis_url))
-    port = claim_port("test", "127.0.0.1", 0, hint="")
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, ws="websockets-sansio", log_config=None, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
-        await asyncio.sleep(0.02)
-    proxy = None
-    if request.param == "proxied":
-        yaml = (
-            f"upstreams:\n  legacy: {{url: http://127.0.0.1:{port}}}\n"
-            "  candidate: {url: http://127.0.0.1:1}\nroutes:\n"
-            "  - {name: ws, match: {path: /test/ws, websocket: true}, mode: legacy}\n"
-        )
-        proxy = await ProxyServer.start(build_core(parse_config(yaml, "test.yaml")))
-        port = proxy.port
-    try:
-        yield Lab(f"ws://127.0.0.1:{port}/test/ws", database_url, keys)
-    finally:
-        if proxy is not None:
-            await proxy.aclose(grace=1)
-        server.should_exit = True
-        await task
+    async with serving(app) as port:
+        proxy = None
+        if request.param == "proxied":
+            yaml = (
+                f"upstreams:\n  legacy: {{url: http://127.0.0.1:{port}}}\n"
+                "  candidate: {url: http://127.0.0.1:1}\nroutes:\n"
+                "  - {name: ws, match: {path: /test/ws, websocket: true}, mode: legacy}\n"
+            )
+            proxy = await ProxyServer.start(build_core(parse_config(yaml, "test.yaml")))
+            port = proxy.port
+        try:
+            yield Lab(f"ws://127.0.0.1:{port}/test/ws", database_url, keys)
+        finally:
+            if proxy is not None:
+                await proxy.aclose(grace=1)
 
 
 async def test_a_bad_key_is_refused_at_the_handshake_with_401_and_the_envelope(lab) -> None:
