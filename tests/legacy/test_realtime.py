@@ -194,6 +194,26 @@ async def test_an_empty_wallet_is_refused_at_the_handshake_with_402(lab, databas
     assert refused.value.response.status_code == 402
 
 
+async def test_a_burst_is_refused_at_the_handshake_with_429_and_retry_after(
+    lab, database_url
+) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        _, key = await create_tenant(conn, "bursty", Decimal(10), requests_per_minute=1)
+    finally:
+        await conn.close()
+    headers = {"api-subscription-key": key}
+    async with connect(lab.url, additional_headers=headers):
+        pass
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(lab.url, additional_headers=headers):
+            pass
+    response = refused.value.response
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert json.loads(response.body)["error"]["code"] == "rate_limit_exceeded_error"
+
+
 async def _until(read: Any, expected: object, within: float = 5.0) -> None:
     """The session settles after the socket closes; wait for it, briefly."""
     deadline = asyncio.get_running_loop().time() + within
