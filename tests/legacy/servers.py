@@ -18,8 +18,9 @@ async def serving(app: FastAPI) -> AsyncIterator[int]:
     """Serve ``app`` in this event loop until the block ends; yields the port."""
     port = claim_port("test", "127.0.0.1", 0, hint="")
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, ws="websockets-sansio", log_config=None, lifespan="on"
-    )
+        app, host="127.0.0.1", port=port, ws="websockets-sansio", log_config=None, lifespan="on",
+        timeout_graceful_shutdown=5,  # a socket a failed test left open must not hang teardown
+    )  # fmt: skip
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
