@@ -19,10 +19,14 @@ The file is the baseline the proxy falls back to when Redis holds no live route 
           timeout_ms: 15000     # >= 1; how long a mirrored request may take
           max_body_bytes: 26214400  # >= 0; larger bodies are not mirrored
           reverse: false        # in candidate mode, mirror to legacy too
+          concurrency: 16       # >= 1; mirrored requests in flight at once (shadow process)
+          noise_sample: 0.05    # 0..1; share of mirrors also replayed to legacy (noise)
+        compare: {}             # optional; how answers are compared (shadow/compare/config.py)
         canary: {percent: 0}    # optional; share of API keys on the candidate, 0..100
         candidate: candidate    # optional, default "candidate"; upstream of the candidate side
         legacy: legacy          # optional, default "legacy"; upstream of the legacy side
     default: legacy             # optional; mode for unmatched requests, only "legacy"
+    evidence: {}                # optional; noise thresholds and promotion gates (shadow/)
 
 :data:`CONFIG_SCHEMA` (JSON Schema 2020-12, ``additionalProperties: false`` throughout so a typo
 is an error, not a silently ignored key) checks shapes and ranges; :func:`parse_config` then
@@ -40,7 +44,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
@@ -85,6 +89,8 @@ _SHADOW: Final = _closed(
         "timeout_ms": {"type": "integer", "minimum": 1},
         "max_body_bytes": {"type": "integer", "minimum": 0},
         "reverse": {"type": "boolean"},
+        "concurrency": {"type": "integer", "minimum": 1},
+        "noise_sample": {"type": "number", "minimum": 0, "maximum": 1},
     }
 )
 _MATCH: Final = _closed(
@@ -109,6 +115,9 @@ _ROUTE: Final = _closed(
         "canary": _closed({"percent": {"type": "number", "minimum": 0, "maximum": 100}}),
         "legacy": _UPSTREAM_NAME,
         "candidate": _UPSTREAM_NAME,
+        # Read by the shadow engine, which checks it (shadow/compare/config.py): the proxy only
+        # carries it, so it stays an object here.
+        "compare": {"type": "object"},
     },
     "name",
     "match",
@@ -129,6 +138,8 @@ CONFIG_SCHEMA: Final[Mapping[str, object]] = {
             },
             "routes": {"type": "array", "items": _ROUTE},
             "default": {"enum": list(MODES)},
+            # Noise thresholds and promotion gates, checked by shadow/ (shadow/settings.py).
+            "evidence": {"type": "object"},
         },
         "upstreams",
         "routes",
@@ -164,6 +175,8 @@ class ShadowSettings:
     timeout_ms: int = 15000
     max_body_bytes: int = 26214400
     reverse: bool = False
+    concurrency: int = 16
+    noise_sample: float = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +192,8 @@ class RouteConfig:
     canary_percent: float
     legacy: str
     candidate: str
+    # The route's ``compare:`` block, unchecked here (the shadow engine owns its meaning).
+    compare: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +204,8 @@ class ProxyConfig:
     upstreams: Mapping[str, Upstream]
     routes: tuple[RouteConfig, ...]
     default: Mode
+    # The ``evidence:`` block (noise thresholds, promotion gates), unchecked here.
+    evidence: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def load_config(path: Path) -> ProxyConfig:
@@ -372,6 +389,7 @@ def _build(data: Mapping[str, Any], where: _Locator) -> ProxyConfig:
         upstreams=MappingProxyType(upstreams),
         routes=routes,
         default=default,
+        evidence=MappingProxyType(dict(data.get("evidence", {}))),
     )
 
 
@@ -399,6 +417,7 @@ def with_upstream_urls(config: ProxyConfig, urls: Mapping[str, str]) -> ProxyCon
         upstreams=MappingProxyType(upstreams),
         routes=config.routes,
         default=config.default,
+        evidence=config.evidence,
     )
 
 
@@ -444,6 +463,7 @@ def _route(index: int, raw: Mapping[str, Any], where: _Locator) -> RouteConfig:
         canary_percent=_number(percent, [*at, "canary", "percent"], where),
         legacy=raw.get("legacy", "legacy"),
         candidate=raw.get("candidate", "candidate"),
+        compare=MappingProxyType(dict(raw.get("compare", {}))),
     )
 
 
@@ -471,6 +491,10 @@ def _shadow(raw: Mapping[str, Any], at: list[str | int], where: _Locator) -> Sha
         timeout_ms=int(raw.get("timeout_ms", defaults.timeout_ms)),
         max_body_bytes=int(raw.get("max_body_bytes", defaults.max_body_bytes)),
         reverse=bool(raw.get("reverse", defaults.reverse)),
+        concurrency=int(raw.get("concurrency", defaults.concurrency)),
+        noise_sample=_number(
+            raw.get("noise_sample", defaults.noise_sample), [*at, "noise_sample"], where
+        ),
     )
 
 

@@ -406,11 +406,15 @@ def object_schemas(schema: Any) -> list[dict[str, Any]]:
 
 def test_every_object_in_the_schema_refuses_unknown_keys() -> None:
     objects = object_schemas(CONFIG_SCHEMA)
-    assert len(objects) == 7  # top, upstreams map, upstream, route, match, shadow, canary
+    # top, upstreams map, upstream, route, match, shadow, canary; plus the two blocks the shadow
+    # engine checks itself (a route's compare, the top-level evidence), which stay open here.
+    delegated = [schema for schema in objects if schema == {"type": "object"}]
+    assert len(objects) == 9 and len(delegated) == 2
     # The upstreams map is open by name (names are checked by propertyNames) and closes each
     # value; every other object is closed.
     for schema in objects:
-        assert schema["additionalProperties"] is False or "propertyNames" in schema
+        if schema not in delegated:
+            assert schema["additionalProperties"] is False or "propertyNames" in schema
 
 
 def test_upstreams_can_be_moved_without_touching_routes() -> None:
