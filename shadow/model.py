@@ -29,6 +29,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from proxy._types import Side
+
 __all__ = [
     "CandidateErrorKind",
     "CandidateGarbage",
@@ -37,6 +39,7 @@ __all__ = [
     "Observation",
     "Outcome",
     "SkipReason",
+    "Trial",
     "Verdict",
     "WsMessage",
     "field_of",
@@ -119,6 +122,27 @@ class Observation:
             if key == name:
                 return value
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """One mirrored request with every answer to it, ready to compare (the replayer's output).
+
+    ``served_by`` says which side answered the customer (its observation comes from the
+    proxy's record); the other side's comes from the replay. ``noise`` is the second legacy
+    call made for a sampled share of requests (rfcs/0005 §5), under ``<id>.noise``.
+    ``request_headers`` still hold credentials: redact before storing anything."""
+
+    request_id: str
+    route: str
+    method: str
+    target: str
+    served_by: Side
+    request_headers: tuple[tuple[bytes, bytes], ...]
+    request_body: bytes
+    legacy: Observation
+    candidate: Observation
+    noise: Observation | None = None
 
 
 class CandidateGarbage(Exception):
