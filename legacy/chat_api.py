@@ -19,6 +19,7 @@ context limit: 400 naming it) gives the hold back.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import AsyncGenerator
 from decimal import Decimal
@@ -79,8 +80,7 @@ def chat_router(tokenizer: Tokenizer | None = None) -> APIRouter:
         except ModelUnavailable as exc:
             await abandon_charge(request, auth)
             raise HTTPException(502, str(exc)) from exc
-        identity = StreamIdentity(f"chatcmpl-{request.state.request_id}", int(time.time()),
-                                  body.model)  # fmt: skip
+        identity = StreamIdentity(_completion_id(), int(time.time()), body.model)
         if not body.stream:
             return await _answer_whole(request, auth, generation, identity, prompt)
         writer = StreamWriter(identity, prompt, body.wants_usage_chunk)
@@ -193,3 +193,10 @@ async def _settle(request: Request, auth: Authorization, prompt: int, delivered:
         )
     except (CommerceError, OSError, asyncpg.PostgresError) as exc:
         _log.error("could not settle a chat stream", request_id=auth.request_id, error=str(exc))
+
+
+def _completion_id() -> str:
+    """A fresh id per completion, as OpenAI-style APIs give: two completions never share one,
+    even a retry or a shadow replay under the same request id (the request id is in headers
+    and logs, not in the completion's identity)."""
+    return f"chatcmpl-{secrets.token_hex(12)}"

@@ -100,6 +100,21 @@ def test_sse_framing_and_streaming_decided_by_the_body(base_url: str, platform) 
     assert {c["id"] for c in chunks} == {chunks[0]["id"]}
 
 
+def test_every_completion_has_an_id_of_its_own(platform) -> None:
+    """Two completions under one request id (a retry, a shadow replay) are still two."""
+    key = platform.make_tenant()
+    body = {"model": "sarvam-m", "messages": QUESTION, "max_tokens": 2}
+    ids = [
+        post(platform.direct_url, key, body, **{"X-Request-ID": f"same-{n}"}).json()["id"]
+        for n in range(2)
+    ] + [
+        post(
+            platform.direct_url, key, body, **{"X-Banyan-Shadow": "1", "X-Request-ID": "same-0"}
+        ).json()["id"]
+    ]
+    assert all(i.startswith("chatcmpl-") for i in ids) and len(set(ids)) == 3
+
+
 def test_max_completion_tokens_is_max_tokens_and_null_means_absent(base_url: str, platform) -> None:
     key = platform.make_tenant()
     body = {"model": "sarvam-m", "messages": QUESTION, "max_completion_tokens": 4,
