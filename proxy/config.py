@@ -41,10 +41,11 @@ changes. YAML is loaded with PyYAML's safe loader only (no arbitrary Python obje
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
@@ -193,7 +194,7 @@ class RouteConfig:
     legacy: str
     candidate: str
     # The route's ``compare:`` block, unchecked here (the shadow engine owns its meaning).
-    compare: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    compare: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +206,7 @@ class ProxyConfig:
     routes: tuple[RouteConfig, ...]
     default: Mode
     # The ``evidence:`` block (noise thresholds, promotion gates), unchecked here.
-    evidence: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    evidence: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
 
 
 def load_config(path: Path) -> ProxyConfig:

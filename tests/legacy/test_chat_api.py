@@ -112,7 +112,8 @@ def test_every_completion_has_an_id_of_its_own(platform) -> None:
             platform.direct_url, key, body, **{"X-Banyan-Shadow": "1", "X-Request-ID": "same-0"}
         ).json()["id"]
     ]
-    assert all(i.startswith("chatcmpl-") for i in ids) and len(set(ids)) == 3
+    assert all(i.startswith("chatcmpl-") for i in ids)
+    assert len(set(ids)) == 3
 
 
 def test_max_completion_tokens_is_max_tokens_and_null_means_absent(base_url: str, platform) -> None:

@@ -409,7 +409,8 @@ def test_every_object_in_the_schema_refuses_unknown_keys() -> None:
     # top, upstreams map, upstream, route, match, shadow, canary; plus the two blocks the shadow
     # engine checks itself (a route's compare, the top-level evidence), which stay open here.
     delegated = [schema for schema in objects if schema == {"type": "object"}]
-    assert len(objects) == 9 and len(delegated) == 2
+    assert len(objects) == 9
+    assert len(delegated) == 2
     # The upstreams map is open by name (names are checked by propertyNames) and closes each
     # value; every other object is closed.
     for schema in objects:
