@@ -81,3 +81,22 @@ def test_classify_is_fast() -> None:
         classify(diffs, RULES, never)
     per_call_us = (time.perf_counter() - start) / 20_000 * 1e6
     assert per_call_us < 50, per_call_us
+
+
+@pytest.mark.parametrize(
+    ("module", "exported"),
+    [
+        ("shadow.classify", {"NOISE_RULE", "classify", "error_verdict"}),
+        ("shadow.noise", {"NoiseField", "NoiseLearner", "NoiseSettings", "parse_noise"}),
+        ("shadow.store", {"COMPARISON_COLUMNS", "EXAMPLES_PER_FIELD", "ResultStore", "StoreStats"}),
+        ("shadow.report", {"QUANTILES", "TOP_DIFFS", "build_report", "render_table"}),
+        ("shadow.rules", {"DuplicateRule", "LiveRule", "add_ignore_rule", "load_live_rules"}),
+    ],
+)
+def test_public_surface_is_pinned(module: str, exported: set[str]) -> None:
+    import importlib
+
+    mod = importlib.import_module(module)
+    assert set(mod.__all__) == exported
+    for name in mod.__all__:
+        assert hasattr(mod, name), name
