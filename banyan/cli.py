@@ -26,6 +26,7 @@ from banyan.logs import configure_logging
 from banyan.migrations import MigrationError, apply_migrations, discover_migrations
 from banyan.routes_cli import routes_app
 from banyan.settings import Settings, load_settings
+from banyan.shadow_cli import report, shadow_ignore
 from banyan.tenants_cli import tenants_app
 
 __all__ = ["app", "main"]
@@ -39,6 +40,8 @@ app = typer.Typer(
 
 app.add_typer(routes_app, name="routes")
 app.add_typer(tenants_app, name="tenants")
+app.command("report")(report)
+app.command("shadow-ignore")(shadow_ignore)
 
 StateDir = Annotated[
     Path | None, typer.Option(help="Lab state directory [env BANYAN_STATE_DIR; default .banyan].")
