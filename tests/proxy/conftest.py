@@ -363,6 +363,7 @@ class PlantedReports:
         self.examples: dict[tuple[str, str], dict] = {}
         self.asked: list[float] = []
         self.broken: Exception | None = None  # set: the shadow store is down
+        self.while_judging = None  # an async callable run while the gates are being judged
 
     async def report(self, since_s: float) -> dict:
         self.asked.append(since_s)
@@ -371,6 +372,8 @@ class PlantedReports:
     async def for_route(self, route: str, since_s: float) -> dict:
         if self.broken is not None:
             raise self.broken
+        if self.while_judging is not None:
+            await self.while_judging()
         return await self.report(since_s)
 
     async def example(self, route: str, field: str) -> dict | None:

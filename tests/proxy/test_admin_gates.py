@@ -167,6 +167,24 @@ async def test_without_an_evidence_source_promotion_is_allowed_and_audited_so(
     }
 
 
+async def test_a_route_changed_while_judging_is_not_promoted_on_stale_evidence(
+    planted_entry, gated_admin
+) -> None:
+    admin = await gated_admin()
+    admin.reports.routes["translate"] = planted_entry("translate")
+
+    async def someone_else_rolls_back() -> None:
+        await admin.control.change("translate", "rollback", actor="bob", reason="errors")
+
+    admin.reports.while_judging = someone_else_rolls_back
+    async with await client_for(admin) as client:
+        raced = await client.post("/routes/translate/promote", json=REASON, headers=admin.auth)
+    assert raced.status_code == 409
+    assert "is now legacy, not shadow" in raced.json()["error"]["message"]
+    assert mode(admin, "translate") == "legacy"
+    assert [c.actor for c in await admin.control.history("translate", 10)] == ["bob"]
+
+
 async def test_unreachable_evidence_refuses_unless_forced(planted_entry, gated_admin) -> None:
     admin = await gated_admin()
     admin.reports.broken = ConnectionRefusedError("shadow database down")
