@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck pytest fmt clean bench
+.PHONY: help install run test lint typecheck pytest fmt clean bench browser
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,8 +32,11 @@ lint: $(STAMP) ## ruff lint and format check
 typecheck: $(STAMP) ## mypy --strict on the project's packages
 	$(BIN)/mypy
 
-pytest: $(STAMP) ## The pytest suite (two xdist workers); PYTEST_ARGS="-k lab" to narrow it
+pytest: $(STAMP) browser ## The pytest suite (two xdist workers); PYTEST_ARGS="-k lab" to narrow it
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+browser: ## Debian's chromium for the dashboard's browser test (apt-get install when /usr/bin/chromium is missing)
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 fmt: $(STAMP) ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .

@@ -37,6 +37,9 @@ Token = Annotated[
 StateDir = Annotated[Path, typer.Option(help="Where lab.json is.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Reason = Annotated[str, typer.Option(help="Why; recorded in the audit log.")]
+Force = Annotated[
+    bool, typer.Option("--force", help="Go past failing promotion gates (audited as forced).")
+]
 
 
 def _target(admin_url: str | None, token: str | None, state_dir: Path) -> tuple[str, str]:
@@ -63,9 +66,22 @@ def _call(
         raise fail(f"cannot reach the admin API at {url}: {exc}") from None
     data: dict[str, Any] = response.json() if response.content else {}
     if response.status_code >= 400:
+        if isinstance(data, dict) and data.get("gates"):
+            raise _refused_by_gates(path, data["gates"])
         message = data.get("error", {}).get("message") if isinstance(data, dict) else None
         raise fail(f"{response.status_code}: {message or response.text}")
     return data
+
+
+def _refused_by_gates(path: str, gates: list[dict[str, Any]]) -> typer.Exit:
+    """A promotion the evidence does not support: one line per failed gate, then what to do."""
+    route = path.split("/")[2] if path.count("/") >= 2 else path
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    err.print(f"[bold red]refused:[/] {route} failed {len(gates)} promotion gate(s):")
+    for gate in gates:
+        err.print(f"  ✗ {gate.get('gate')}: {gate.get('message')}", markup=False)
+    err.print("to promote anyway: add --force (with a --reason; the override is audited)")
+    return typer.Exit(1)
 
 
 def _actor() -> str:
@@ -94,6 +110,11 @@ def _print_change(result: dict[str, Any], as_json: bool) -> None:
         f"{change['route']}: {text(before)} → [bold]{text(after)}[/] "
         f"(change #{change['id']} by {change['actor']}: {change['reason']})"
     )
+    evidence = change.get("evidence") or {}
+    if change.get("forced"):
+        Console().print(
+            f"[bold yellow]forced[/] past {len(evidence.get('failures') or [])} failed gate(s)"
+        )
 
 
 @routes_app.command("list")
@@ -142,22 +163,27 @@ def set_route(
     reason: Reason,
     percent: Annotated[float | None, typer.Option(help="Canary percent (canary mode).")] = None,
     sample: Annotated[float | None, typer.Option(help="Shadow sample 0-1.")] = None,
+    force: Force = False,
     admin_url: AdminUrl = None, token: Token = None, state_dir: StateDir = Path(".banyan"),
     as_json: Json = False,
 ) -> None:  # fmt: skip
-    """Put a route in a mode directly."""
-    body = {"mode": mode, "percent": percent, "sample": sample, "reason": reason, "actor": _actor()}
+    """Put a route in a mode directly (a move up out of shadow or canary is gated)."""
+    body = {"mode": mode, "percent": percent, "sample": sample, "reason": reason,
+            "actor": _actor(), "force": force}  # fmt: skip
     result = _call(_target(admin_url, token, state_dir), "PUT", f"/routes/{name}", body)
     _print_change(result, as_json)
 
 
 @routes_app.command()
 def promote(
-    name: str, reason: Reason, admin_url: AdminUrl = None, token: Token = None,
-    state_dir: StateDir = Path(".banyan"), as_json: Json = False,
+    name: str, reason: Reason, force: Force = False, admin_url: AdminUrl = None,
+    token: Token = None, state_dir: StateDir = Path(".banyan"), as_json: Json = False,
 ) -> None:  # fmt: skip
-    """One step up: legacy → shadow → canary 1% → 10% → 50% → candidate."""
-    body = {"reason": reason, "actor": _actor()}
+    """One step up: legacy → shadow → canary 1% → 10% → 50% → candidate.
+
+    Out of shadow or canary the proxy checks the promotion gates first (parity, p99, billing,
+    errors over the window); a refusal lists each failed gate, and --force overrides it."""
+    body = {"reason": reason, "actor": _actor(), "force": force}
     result = _call(_target(admin_url, token, state_dir), "POST", f"/routes/{name}/promote", body)
     _print_change(result, as_json)
 

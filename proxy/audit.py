@@ -10,11 +10,11 @@ change that did not happen.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import asyncpg
 
@@ -40,6 +40,9 @@ class Change:
     to_state: RouteState
     forced: bool
     changed_at: datetime
+    # What the change was judged on (a promotion's gates and report), as stored; None for rows
+    # written before evidence existed.
+    evidence: Mapping[str, Any] | None = None
 
     def view(self) -> dict[str, object]:
         return {
@@ -52,6 +55,7 @@ class Change:
             "to": json.loads(self.to_state.to_json()),
             "forced": self.forced,
             "changed_at": self.changed_at.isoformat(),
+            "evidence": self.evidence,
         }
 
 
@@ -65,21 +69,29 @@ class PendingChange:
 
     async def record(
         self, action: Action, actor: str, reason: str, before: RouteState, after: RouteState,
-        *, forced: bool = False,
+        *, forced: bool = False, evidence: Mapping[str, Any] | None = None,
     ) -> Change:  # fmt: skip
+        # Through JSON and back: what the row returns is exactly what the database keeps.
+        stored = json.loads(_to_json(evidence)) if evidence is not None else None
         row = await self._conn.fetchrow(
             "INSERT INTO proxy.route_changes"
-            " (fleet, route, action, actor, reason, from_state, to_state, forced)"
-            " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)"
+            " (fleet, route, action, actor, reason, from_state, to_state, forced, evidence)"
+            " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9::jsonb)"
             " RETURNING id, changed_at",
             self.fleet, self.route, action, actor, reason,
             before.to_json(), after.to_json(), forced,
+            _to_json(evidence) if evidence is not None else None,
         )  # fmt: skip
         assert row is not None
         return Change(
             row["id"], self.fleet, self.route, action, actor, reason, before, after, forced,
-            row["changed_at"],
+            row["changed_at"], stored,
         )  # fmt: skip
+
+
+def _to_json(value: Mapping[str, Any]) -> str:
+    # default=str: a Decimal or datetime in a report is kept as text rather than refusing the row.
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 class AuditLog:
@@ -97,7 +109,7 @@ class AuditLog:
     async def history(self, fleet: str, route: str, limit: int = 50) -> list[Change]:
         rows = await self.pool.fetch(
             "SELECT id, fleet, route, action, actor, reason, from_state, to_state, forced,"
-            " changed_at FROM proxy.route_changes WHERE fleet = $1 AND route = $2"
+            " changed_at, evidence FROM proxy.route_changes WHERE fleet = $1 AND route = $2"
             " ORDER BY changed_at DESC, id DESC LIMIT $3",
             fleet, route, limit,
         )  # fmt: skip
@@ -113,6 +125,7 @@ class AuditLog:
                 RouteState.from_json(r["to_state"]),
                 r["forced"],
                 r["changed_at"],
+                json.loads(r["evidence"]) if r["evidence"] is not None else None,
             )
             for r in rows
         ]

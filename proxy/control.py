@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any
 
 import asyncpg
 from redis.exceptions import RedisError
@@ -129,7 +130,14 @@ class RouteControl:
         reason: str,
         target: RouteState | None = None,
         to: Mode | None = None,
+        expected: RouteState | None = None,
+        forced: bool = False,
+        evidence: Mapping[str, Any] | None = None,
     ) -> Change:
+        """Make one change. ``expected`` is the state the caller judged the change on (a
+        promotion's gates): if the route moved meanwhile the change is refused rather than
+        applied on evidence about another state. ``forced`` and ``evidence`` go into the audit
+        row as they are."""
         if self.store is None or self.audit is None:
             raise LiveControlUnavailable(
                 "live route control needs Redis and PostgreSQL (REDIS_URL, DATABASE_URL)"
@@ -142,10 +150,17 @@ class RouteControl:
         try:
             async with self.audit.change(self.fleet, name) as pending:
                 before = await self.store.get(name) or state_of(baseline)
+                if expected is not None and before != expected:
+                    raise ChangeRefused(
+                        f"route {name} is now {before.describe()}, not {expected.describe()}:"
+                        " it changed meanwhile; look again before changing it"
+                    )
                 after = self._next(action, before, target, to)
                 if after == before:
                     raise ChangeRefused(f"route {name} is already {before.describe()}")
-                change = await pending.record(action, actor, reason, before, after)
+                change = await pending.record(
+                    action, actor, reason, before, after, forced=forced, evidence=evidence
+                )
                 await self.store.put(name, after)
             await self.refresh()
         except (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
@@ -153,6 +168,14 @@ class RouteControl:
         _log.info("route changed", route=name, action=action, actor=actor,
                   before=before.describe(), after=after.describe())  # fmt: skip
         return change
+
+    def next_state(
+        self, name: str, action: Action, target: RouteState | None = None, to: Mode | None = None
+    ) -> tuple[RouteState, RouteState]:
+        """(current, what ``action`` would make of it) by this process's table — for deciding
+        whether a change needs evidence before asking for it."""
+        current = self.state(name)
+        return current, self._next(action, current, target, to)
 
     @staticmethod
     def _next(

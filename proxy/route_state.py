@@ -27,6 +27,7 @@ __all__ = [
     "InvalidState",
     "RouteState",
     "apply_states",
+    "needs_evidence",
     "promoted",
     "rolled_back",
     "state_of",
@@ -129,6 +130,14 @@ def rolled_back(current: RouteState, to: Mode | None = None) -> RouteState:
         if _rank(step) < _rank(current):
             return dataclasses.replace(step, shadow_sample=current.shadow_sample)
     raise ChangeRefused("the route is already on legacy; nothing to roll back to")
+
+
+def needs_evidence(before: RouteState, after: RouteState) -> bool:
+    """Whether a change must pass the promotion gates: a move *up* out of shadow or canary
+    (shadow → canary, canary → larger canary, either → candidate), whatever verb made it.
+    Legacy → shadow risks no customer answer; a rollback never waits for evidence. (Same rule
+    as ``shadow.gates.is_gated``, which the proxy cannot import.)"""
+    return before.mode in ("shadow", "canary") and _rank(after) > _rank(before)
 
 
 def state_of(route: RouteConfig) -> RouteState:

@@ -16,14 +16,23 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import httptools
 import pytest
+import uvicorn
 import wsproto
 import wsproto.events as ws
+from redis.asyncio import Redis
 
+from proxy.admin import create_admin_app
+from proxy.audit import AuditLog
 from proxy.config import parse_config
+from proxy.control import RouteControl
 from proxy.limits import Limits
+from proxy.route_store import RouteStore
 from proxy.server import ProxyServer, build_core
+from shadow.evidence import ReportEvidence
+from shadow.gates import GateSettings
 
 
 @pytest.fixture
@@ -327,3 +336,134 @@ async def close_writer(writer: asyncio.StreamWriter) -> None:
     writer.close()
     with contextlib.suppress(ConnectionError):
         await writer.wait_closed()
+
+
+# ---- The admin API with live control (real Redis + PostgreSQL) and planted shadow evidence ----
+
+GATED_CONFIG = """
+fleet: prod
+upstreams:
+  legacy: {url: http://127.0.0.1:1}
+  candidate: {url: http://127.0.0.1:2}
+routes:
+  - {name: translate, match: {path: /translate}, mode: shadow}
+  - {name: tts, match: {path: /text-to-speech}, mode: shadow}
+  - {name: health, match: {path: /health}, mode: legacy}
+"""
+ADMIN_TOKEN = "s3cret-admin"
+
+
+class PlantedReports:
+    """A ReportSource (and the report callable of ``ReportEvidence``) over planted route entries
+    in the report JSON's shape: the admin API and the gates see real report dicts, not mocks of
+    the proxy's own code."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, dict] = {}
+        self.examples: dict[tuple[str, str], dict] = {}
+        self.asked: list[float] = []
+        self.broken: Exception | None = None  # set: the shadow store is down
+        self.while_judging = None  # an async callable run while the gates are being judged
+
+    async def report(self, since_s: float) -> dict:
+        self.asked.append(since_s)
+        return {"since": "-", "until": "-", "routes": list(self.routes.values())}
+
+    async def for_route(self, route: str, since_s: float) -> dict:
+        if self.broken is not None:
+            raise self.broken
+        if self.while_judging is not None:
+            await self.while_judging()
+        return await self.report(since_s)
+
+    async def example(self, route: str, field: str) -> dict | None:
+        return self.examples.get((route, field))
+
+
+@pytest.fixture
+def planted_entry():
+    """``route_entry`` for tests (a test module cannot import conftest)."""
+    return route_entry
+
+
+def route_entry(route: str, **changes: object) -> dict:
+    """A report entry that passes the default gates; ``changes`` make it fail some."""
+    entry: dict = {
+        "route": route, "mode": "shadow", "compared": 500, "matched": 497, "ignored": 1,
+        "mismatched": 2, "candidate_errors": 0, "candidate_error_kinds": {}, "skipped": {},
+        "parity": 0.996,
+        "latency_ms": {"legacy": {"p50": 40.0, "p95": 150.0, "p99": 200.0},
+                       "candidate": {"p50": 31.5, "p95": 120.0, "p99": 210.0}},
+        "ttft_ms": None,
+        "error_rate": {"legacy": 0.002, "candidate": 0.0},
+        "billing": {"requests": 500, "legacy_credits": 1000.0, "candidate_credits": 1001.0,
+                    "delta_credits": 1.0, "delta_ratio": 0.001, "missing": 0, "tenants": []},
+        "top_diffs": [{"path": "usage.total_tokens", "kind": "changed", "count": 2, "rate": 0.004,
+                       "example_request_id": "req-1"}],
+        "noise": [], "ignored_rules": {},
+    }  # fmt: skip
+    entry.update(changes)
+    return entry
+
+
+@dataclass
+class GatedAdmin:
+    app: object
+    control: object
+    reports: PlantedReports
+    token: str = ADMIN_TOKEN
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+async def gated_admin(database_url, redis_url) -> AsyncIterator:
+    """Make admin apps over one proxy core with live control; ``evidence=False`` leaves the
+    gates unconfigured."""
+    opened: list = []
+
+    async def make(*, evidence: bool = True, reports: bool = True) -> GatedAdmin:
+        core = build_core(parse_config(GATED_CONFIG))
+        redis = Redis.from_url(redis_url, socket_connect_timeout=0.5)
+        pool = await asyncpg.create_pool(database_url, min_size=0, max_size=4)
+        opened.append((redis, pool))
+        control = RouteControl(core, core.table, "prod", RouteStore(redis, "prod"), AuditLog(pool))
+        await control.refresh()
+        planted = PlantedReports()
+        judge = ReportEvidence(planted.for_route, GateSettings(window_s=3600)) if evidence else None
+        app = create_admin_app(
+            core, token=ADMIN_TOKEN, control=control, evidence=judge,
+            reports=planted if reports else None,
+        )  # fmt: skip
+        return GatedAdmin(app, control, planted)
+
+    yield make
+    for redis, pool in opened:
+        await redis.aclose()
+        await pool.close()
+
+
+@pytest.fixture
+async def serve_admin() -> AsyncIterator:
+    """Serve an admin app over real HTTP on loopback, on the test's own event loop (the app's
+    control uses pools bound to it); returns the base URL."""
+    servers: list[tuple[uvicorn.Server, asyncio.Task]] = []
+
+    async def serve(app: object) -> str:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, loop="none", lifespan="off",
+                                log_config=None, access_log=False)  # fmt: skip
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            assert not task.done(), "the admin server did not start"
+            await asyncio.sleep(0.01)
+        servers.append((server, task))
+        port = server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    yield serve
+    for server, task in servers:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
