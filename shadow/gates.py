@@ -207,19 +207,14 @@ def check_gates(route_report: Mapping[str, Any], settings: GateSettings) -> list
 def _billing(
     entry: Mapping[str, Any], compared: int, settings: GateSettings, window: str
 ) -> list[GateFailure]:
-    """The billing gate. The joiner writes a row for every compared request (a route that bills
-    nothing gets rows with zero credits), so compared traffic without rows means the join has
-    not run — no evidence, which fails rather than passes."""
+    """The billing gate. The joiner writes a row for every compared request that either side
+    billed (a row is also how a side that billed alone shows up: ``missing``), and none for
+    requests neither side billed, such as ``/v1/models``: no rows means nothing was billed, so
+    there is no delta to refuse."""
     billing = entry.get("billing")
     requests = int(_num(_get(entry, "billing", "requests")) or 0)
-    if not isinstance(billing, Mapping) or requests == 0:
-        if compared == 0:
-            return []
-        return [GateFailure(
-            "billing",
-            f"billing unknown: no billing rows for {compared} compared requests {window} "
-            "(is the billing joiner running?)",
-        )]  # fmt: skip
+    if not isinstance(billing, Mapping) or (requests == 0 and not billing.get("missing")):
+        return []
     failures = []
     missing = int(_num(billing.get("missing")) or 0)
     if missing > 0:

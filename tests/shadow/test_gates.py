@@ -89,11 +89,6 @@ def test_a_healthy_route_passes_every_gate() -> None:
             "billing rows missing for 7 of 500 requests over 1h",
         ),
         (
-            {"billing": None},
-            "billing",
-            "billing unknown: no billing rows for 500 compared requests over 1h",
-        ),
-        (
             {"billing.legacy_credits": 0.0, "billing.candidate_credits": 3.5,
              "billing.delta_credits": 3.5, "billing.delta_ratio": None},
             "billing",
@@ -126,6 +121,13 @@ def test_a_route_that_bills_nothing_passes_the_billing_gate() -> None:
     entry["billing"].update(legacy_credits=0.0, candidate_credits=0.0, delta_credits=0.0,
                             delta_ratio=None)  # fmt: skip
     assert check_gates(entry, GateSettings()) == []
+
+
+def test_a_route_nobody_billed_has_no_billing_rows_and_passes() -> None:
+    """The joiner writes no row for a request neither side billed (/v1/models)."""
+    assert check_gates(with_(healthy(), "billing", None), GateSettings()) == []
+    one_sided = with_(with_(healthy(), "billing.requests", 0), "billing.missing", 3)
+    assert [f.gate for f in check_gates(one_sided, GateSettings())] == ["billing"]
 
 
 def test_nothing_compared_fails_on_evidence_not_on_arithmetic() -> None:
