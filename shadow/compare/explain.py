@@ -12,8 +12,9 @@ The route's compare block is honoured so an explanation agrees with the counted 
 - ``unordered`` fields get ``ignore_order`` through ``ignore_order_func``, per list;
 - tolerance: DeepDiff's ``math_epsilon`` is one global number, so a custom operator applies
   ``CompareConfig.tolerance_for`` per field instead (exact, and bool is never a number);
-- ``1`` vs ``1.0`` is no difference, as in json_diff: integral floats are made ints first
-  (DeepDiff's ``ignore_numeric_type_changes`` would also equate ``true`` with ``1``);
+- ``1`` vs ``1.0`` is no difference and ``1`` vs ``1.5`` a changed value, as in json_diff
+  (``ignore_type_in_groups=[(int, float)]``); since bool is an int to Python, an operator keeps
+  ``true`` vs ``1`` a type change;
 - ``subset`` drops ``*_item_added``.
 
 The result maps DeepDiff's report types (``values_changed``, ``type_changes``,
@@ -57,7 +58,7 @@ def explain(control: bytes, candidate: bytes, config: CompareConfig) -> dict[str
     unparsed = []
     for side, body in (("control", control), ("candidate", candidate)):
         try:
-            docs.append(_integral(orjson.loads(body)))
+            docs.append(orjson.loads(body))
         except orjson.JSONDecodeError:
             unparsed.append(side)
     if unparsed:
@@ -66,9 +67,10 @@ def explain(control: bytes, candidate: bytes, config: CompareConfig) -> dict[str
         docs[0],
         docs[1],
         view="tree",
+        ignore_type_in_groups=[(int, float)],
         exclude_regex_paths=[r for rule in config.ignore if (r := _deepdiff_regex(rule.path))],
         ignore_order_func=lambda level: _is_unordered(our_path(level), config),
-        custom_operators=[_Tolerance(config)] if config.tolerance else [],
+        custom_operators=[_BoolIsNotANumber(), *([_Tolerance(config)] if config.tolerance else [])],
         max_diffs=_MAX_DIFFS,
     )
     return _capped(_entries(tree, config))
@@ -84,6 +86,20 @@ def our_path(level: DiffLevel) -> str:
             segment = key_segment(str(item))
             path += segment if segment[0] == "[" or not path else "." + segment
     return path or "$"
+
+
+class _BoolIsNotANumber(BaseOperator):
+    """``true`` vs ``1`` is a type change, which the (int, float) type group would hide."""
+
+    def match(self, level: DiffLevel) -> bool:
+        return (type(level.t1) is bool) != (type(level.t2) is bool)
+
+    def give_up_diffing(self, level: DiffLevel, diff_instance: DeepDiff) -> bool:
+        diff_instance.custom_report_result("type_changes", level)  # type: ignore[no-untyped-call]
+        return True
+
+    def normalize_value_for_hashing(self, parent: object, obj: object) -> object:
+        return obj
 
 
 class _Tolerance(BaseOperator):
@@ -157,17 +173,6 @@ def _safe(value: object) -> object:
             return describe(value)
         return value
     return None  # deepdiff's NotPresent marker
-
-
-def _integral(value: object) -> object:
-    """The document with every integral float (``1.0``) as an int, so DeepDiff sees 1 == 1.0."""
-    if type(value) is float:
-        return int(value) if value.is_integer() and abs(value) < 2**53 else value
-    if type(value) is dict:
-        return {key: _integral(item) for key, item in value.items()}
-    if type(value) is list:
-        return [_integral(item) for item in value]
-    return value
 
 
 def _is_number(value: object) -> bool:

@@ -115,7 +115,7 @@ class _Stream:
                 finish_reason = reason or finish_reason
                 if type(found := doc.get("usage")) is dict:
                     usage = found
-            kinds.append(shape if event.event == "message" else f"{event.event}:{shape}")
+            kinds.append(_kind(event.event, shape))
             docs.append(doc)
             data.append(event.data)
         joined = "".join(text) if has_text else None
@@ -180,9 +180,7 @@ def _stream_diffs(a: _Stream, b: _Stream) -> list[Diff]:
 def _event_diffs(a: _Stream, b: _Stream, config: CompareConfig) -> list[Diff]:
     """Schema diffs of aligned events, each (field, kind) once, at its first event."""
     runs_a, runs_b = _runs(a.kinds), _runs(b.kinds)
-    matcher = SequenceMatcher(
-        None, [k for k, _ in runs_a], [k for k, _ in runs_b], autojunk=False
-    )
+    matcher = SequenceMatcher(None, [k for k, _ in runs_a], [k for k, _ in runs_b], autojunk=False)
     seen: set[tuple[str, str]] = set()
     diffs: list[Diff] = []
     for block in matcher.get_matching_blocks():
@@ -231,6 +229,13 @@ def _chat_shape(doc: dict[str, object]) -> tuple[str, str | None, str | None]:
     if "content" in delta or "tool_calls" in delta:
         return "content", text, None
     return "other", text, None
+
+
+def _kind(event: str, shape: str) -> str:
+    """``content`` for a chat chunk, ``progress`` for a named event, ``delta:content`` for both."""
+    if event == "message":
+        return shape
+    return event if shape == "other" else f"{event}:{shape}"
 
 
 def _parse(data: str) -> object:
