@@ -307,3 +307,13 @@ def test_a_three_second_wav_pair_compares_well_under_50_ms() -> None:
     # The best run is the machine's speed; the median guards against a slow path.
     assert min(times) < 0.05, times
     assert statistics.median(times) < 0.1, times
+
+
+def test_public_surface_is_pinned() -> None:
+    import shadow.compare.audio as module
+
+    assert set(module.__all__) == {
+        "MAX_SECONDS", "RAW_PCM_CODECS", "AudioHint", "DecodedAudio", "compare_audio",
+        "decode_audio", "decode_base64_audio", "looks_like_audio", "similarity",
+    }  # fmt: skip
+    assert all(hasattr(module, name) for name in module.__all__)

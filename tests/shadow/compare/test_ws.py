@@ -346,3 +346,13 @@ def test_longer_sessions_trim_the_common_ends_then_fall_back_to_index_order() ->
     # By index: every pair of different types is one diff; bounded, no table was built.
     assert len(diffs) > 2
     assert all(d.kind == "changed" for d in diffs)
+
+
+def test_public_surface_is_pinned() -> None:
+    import shadow.compare.ws as module
+
+    assert set(module.__all__) == {
+        "MAX_ALIGNED_MESSAGES", "MAX_MESSAGE_BYTES", "MessageComparator", "ParsedStream",
+        "compare_sessions", "message_type", "parse_frames",
+    }  # fmt: skip
+    assert all(hasattr(module, name) for name in module.__all__)
