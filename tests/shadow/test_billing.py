@@ -23,10 +23,11 @@ pytestmark = pytest.mark.anyio
 TOKEN = "internal-secret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
-# lead: use shadow migrations (shadow/migrations/0001_shadow.sql) instead of this DDL at merge.
+# lead: use shadow migrations (shadow/migrations/0001_shadow.sql) instead of this DDL at merge
+# (IF NOT EXISTS: once the template database has the migration, its table is the one used).
 SHADOW_BILLING_DDL = """
 CREATE SCHEMA IF NOT EXISTS shadow;
-CREATE TABLE shadow.billing (
+CREATE TABLE IF NOT EXISTS shadow.billing (
     request_id        text          PRIMARY KEY,
     route             text          NOT NULL,
     tenant_id         uuid          NULL,
