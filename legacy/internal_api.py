@@ -10,8 +10,18 @@
          -> 200 {"credits", "ledger", "replayed",
                  "lines": [{"unit", "quantity", "credits", "replayed"}, ...]}
     POST /internal/v1/release     {"reservation_id"} -> 204
+    GET  /internal/v1/ledger?request_id=a&request_id=b   (1..100 ids)
+         -> 200 {"requests": [{"request_id", "tenant_id", "route",
+                               "live": [LEDGER_LINE, ...], "shadow": [LEDGER_LINE, ...]}, ...]}
+
+    LEDGER_LINE = {"unit", "quantity", "credits"}
 
     LINE = {"unit", "quantity"}
+
+The ledger lookup is how the shadow engine's billing joiner reads the billing delta (what the
+candidate recorded in the shadow ledger against what legacy recorded in the live ledger, per
+request id; rfcs/0005 §7) without reading legacy's tables: one batch of ids per call, every
+id asked listed (with empty lists and a null tenant when no ledger has a row of it).
 
 A request metering several units (a chat completion: ``tokens_in`` and ``tokens_out``) holds
 and settles them as line items of one reservation (rfcs/0004 §8): one hold, one ledger row per
@@ -28,17 +38,20 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from banyan.contract import SHADOW
 from legacy.commerce.billing import Billing
 from legacy.commerce.errors import CommerceError, InvalidApiKey, RateLimited
+from legacy.commerce.ledger_lookup import LedgerLine, RequestLedgers, lookup_ledgers
 from legacy.commerce.ratelimit import rate_limit_headers
 from legacy.errors import error_response
 
-__all__ = ["internal_router"]
+__all__ = ["MAX_LEDGER_IDS", "internal_router"]
+
+MAX_LEDGER_IDS = 100  # request ids per ledger lookup: one bounded statement, one bounded answer
 
 
 class Line(BaseModel):
@@ -174,7 +187,40 @@ def internal_router(token: str) -> APIRouter:
             return _refusal(request, exc)
         return Response(status_code=204)
 
+    @router.get("/ledger")
+    async def ledger(
+        request: Request, request_id: Annotated[list[str] | None, Query()] = None
+    ) -> Response:
+        ids = list(dict.fromkeys(request_id or ()))  # each id once, in the order asked
+        if not ids or len(ids) > MAX_LEDGER_IDS:
+            return error_response(
+                request, 422,
+                f"send 1 to {MAX_LEDGER_IDS} request_id query parameters, not {len(ids)}",
+            )  # fmt: skip
+        if any(not rid for rid in ids):
+            return error_response(request, 422, "a request_id may not be empty")
+        async with _billing(request).pool.acquire() as conn:
+            found = await lookup_ledgers(conn, ids)
+        return JSONResponse({"requests": [_ledger_view(entry) for entry in found]})
+
     return router
+
+
+def _lines(lines: list[LedgerLine]) -> list[dict[str, str]]:
+    return [
+        {"unit": line.unit, "quantity": str(line.quantity), "credits": str(line.credits)}
+        for line in lines
+    ]
+
+
+def _ledger_view(entry: RequestLedgers) -> dict[str, object]:
+    return {
+        "request_id": entry.request_id,
+        "tenant_id": str(entry.tenant_id) if entry.tenant_id is not None else None,
+        "route": entry.route,
+        "live": _lines(entry.live),
+        "shadow": _lines(entry.shadow),
+    }
 
 
 def _billing(request: Request) -> Billing:

@@ -491,6 +491,7 @@ class Exchange:
         self.core.counters.inc(
             "banyan_proxy_requests_total", route_name, served_by, str(self.status)
         )
+        self.core.counters.observe_served(route_name, served_by, self.loop.time() - self.started_at)
         if self.decision is not None and self.decision.mirror:
             self._offer_mirror(route_name)
         if _log.isEnabledFor(logging.DEBUG):

@@ -66,7 +66,9 @@ class Worker:
 
 
 def sum_prometheus(texts: Sequence[str]) -> str:
-    """Sum counter series across exposition texts; comments are taken from the first."""
+    """Sum counter and histogram series across exposition texts; comments are taken from the
+    first. Histograms sum bucket by bucket (every worker has the same fixed buckets); values
+    are written exactly (a rounded count would break a difference of two scrapes)."""
     comments: list[str] = []
     totals: dict[str, float] = defaultdict(float)
     order: list[str] = []
@@ -86,9 +88,22 @@ def sum_prometheus(texts: Sequence[str]) -> str:
     for line in comments:
         out.append(line)
         if line.startswith("# TYPE "):
-            name = line.split()[2]
-            out.extend(f"{s} {totals[s]:g}" for s in order if s.split("{", 1)[0] == name)
+            parts = line.split()
+            name, kind = parts[2], parts[3] if len(parts) > 3 else ""
+            names = (
+                {name, *(name + part for part in _HISTOGRAM_PARTS)}
+                if kind == "histogram"
+                else {name}
+            )
+            out.extend(f"{s} {_number(totals[s])}" for s in order if s.split("{", 1)[0] in names)
     return "\n".join(out) + "\n"
+
+
+_HISTOGRAM_PARTS = ("_bucket", "_sum", "_count")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def run_workers(
