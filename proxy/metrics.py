@@ -18,6 +18,7 @@ HELP: dict[str, str] = {
     "banyan_proxy_retries_total": "Requests retried on a fresh connection, by upstream.",
     "banyan_proxy_mirror_enqueued_total": "Exchanges handed to the shadow side, by route.",
     "banyan_proxy_mirror_skipped_total": "Sampled exchanges not mirrored, by route and reason.",
+    "banyan_proxy_mirror_sent_total": "Mirror records written to the shadow socket, by route.",
 }
 COUNTERS: dict[str, tuple[str, ...]] = {
     "banyan_proxy_requests_total": ("route", "served_by", "status"),
@@ -27,6 +28,7 @@ COUNTERS: dict[str, tuple[str, ...]] = {
     "banyan_proxy_retries_total": ("upstream",),
     "banyan_proxy_mirror_enqueued_total": ("route",),
     "banyan_proxy_mirror_skipped_total": ("route", "reason"),
+    "banyan_proxy_mirror_sent_total": ("route",),
 }
 
 
