@@ -77,6 +77,12 @@ class ShadowFeed:
     def connected(self) -> bool:
         return self._transport is not None and not self._transport.is_closing()
 
+    @property
+    def backlog(self) -> int:
+        """Bytes written and not yet taken by the peer (0 when not connected)."""
+        transport = self._transport
+        return transport.get_write_buffer_size() if transport is not None else 0
+
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._drain(), name="shadow-feed"))
         if self.path is not None:
