@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import shutil
 import socket
 import stat
@@ -204,3 +205,20 @@ def test_counters_are_declared_and_render_as_prometheus_text() -> None:
         counters.inc("banyan_shadow_dropped_total", "tts")
     with pytest.raises(ValueError, match="declared twice"):
         Counters([outcomes, outcomes])
+
+
+@pytest.mark.parametrize(
+    ("module", "exported"),
+    [
+        ("shadow.intake", {"Intake", "SocketInUse"}),
+        ("shadow.metrics", {"SHADOW_COUNTERS", "CounterSpec", "Counters", "render_prometheus"}),
+        ("shadow.replay", {"Replayer", "WsReplay", "replay_headers", "served_observation"}),
+        ("proxy.mirror_wire", {"MAX_FRAME_BYTES", "FrameDecoder", "FrameError", "FrameTooLarge",
+                               "encode"}),
+        ("proxy.shadow_feed", {"MAX_BACKLOG_BYTES", "ShadowFeed"}),
+    ],
+)  # fmt: skip
+def test_public_surface_is_pinned(module: str, exported: set[str]) -> None:
+    mod = importlib.import_module(module)
+    assert set(mod.__all__) == exported
+    assert all(hasattr(mod, name) for name in mod.__all__)
