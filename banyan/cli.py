@@ -260,7 +260,12 @@ def proxy(
         int, typer.Option(min=1, max=64, help="Forwarding processes sharing the port.")
     ] = 1,
     reuse_port: Annotated[bool, typer.Option(hidden=True)] = False,
-) -> None:
+    shadow_socket: Annotated[
+        Path | None,
+        typer.Option(help="Unix socket of the shadow process, where mirrored exchanges go "
+                     "[default STATE_DIR/shadow.sock]."),
+    ] = None,
+) -> None:  # fmt: skip
     """Run the strangler proxy alone: public listener plus admin API (token: BANYAN_ADMIN_TOKEN,
     else generated once into STATE_DIR/secrets.json)."""
     settings = load_settings(
@@ -290,8 +295,9 @@ def proxy(
     if not token:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         token = load_or_create_secrets(settings.state_dir)["admin_token"]
+    socket_path = (shadow_socket or settings.state_dir / "shadow.sock").resolve()
     if workers > 1:
-        _run_proxy_workers(settings, workers, moved, token)
+        _run_proxy_workers(settings, workers, moved, token, socket_path)
         return
     run_proxy(
         route_config,
@@ -303,10 +309,13 @@ def proxy(
         database_url=settings.database_url,
         redis_url=settings.redis_url,
         reuse_port=reuse_port,
+        shadow_socket=socket_path,
     )
 
 
-def _run_proxy_workers(settings: Settings, count: int, moved: dict[str, str], token: str) -> None:
+def _run_proxy_workers(
+    settings: Settings, count: int, moved: dict[str, str], token: str, shadow_socket: Path
+) -> None:
     from proxy.workers import run_workers
 
     port = claim_port(
@@ -315,6 +324,7 @@ def _run_proxy_workers(settings: Settings, count: int, moved: dict[str, str], to
     argv = [
         sys.executable, "-m", "banyan", "proxy", "--config", str(settings.config.resolve()),
         "--host", settings.host, "--port", str(port), "--state-dir", str(settings.state_dir),
+        "--shadow-socket", str(shadow_socket),
     ]  # fmt: skip
     for name, url in moved.items():
         argv += ["--upstream", f"{name}={url}"]

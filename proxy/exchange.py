@@ -112,6 +112,11 @@ class Exchange:
         self.mirror_request: bytearray | None = None
         self.mirror_cap = 0
         self.mirror_overflow = False
+        # a mirrored WebSocket session's bytes each way, from the 101 on (rfcs/0005 §3)
+        self.ws_client: list[tuple[float, bytes]] | None = None
+        self.ws_server: list[tuple[float, bytes]] | None = None
+        self.ws_client_bytes = self.ws_server_bytes = 0
+        self.tunnel_at = 0.0
         # upstream
         self.upstream: UpstreamConnection | None = None
         self.upstream_paused = False
@@ -119,6 +124,7 @@ class Exchange:
         self._done: asyncio.Future[None] = self.loop.create_future()
         # response
         self.status = 0
+        self.first_body_at = 0.0  # 0.0 until the first response body byte is relayed
         self.response_started = False
         self.response_framing: Framing = "none"
         self.response_headers: Headers = []
@@ -156,7 +162,7 @@ class Exchange:
         self.upstream_name = upstream_for(self.route, decision.serve)
         route_name = self.route.name if self.route is not None else "-"
         self.core.counters.inc("banyan_proxy_decisions_total", route_name, decision.reason)
-        if decision.mirror and not self.request.upgrade and self.route is not None:
+        if decision.mirror and self.route is not None:
             self.mirror_request = bytearray()
             self.mirror_cap = self.route.shadow.max_body_bytes
 
@@ -226,10 +232,14 @@ class Exchange:
     def _capture(self, buffer: bytearray, chunk: bytes) -> None:
         """Copy for the mirror, up to the route's cap; past it, drop the copy (bounded memory)."""
         if len(buffer) + len(chunk) > self.mirror_cap:
-            self.mirror_overflow = True
-            self.mirror_request = self.mirror_response = None
+            self._drop_mirror_copy()
         else:
             buffer += chunk
+
+    def _drop_mirror_copy(self) -> None:
+        self.mirror_overflow = True
+        self.mirror_request = self.mirror_response = None
+        self.ws_client = self.ws_server = None
 
     def request_end(self) -> None:
         self.request_done = True
@@ -376,13 +386,17 @@ class Exchange:
             fields.append((b"connection", b"close"))
         if self.mirror_request is not None:
             self.mirror_response = bytearray()
+            if status == 101:
+                self.ws_client, self.ws_server, self.tunnel_at = [], [], now
         self.response_started = True
         self.inbound.write(encode_response_head(status_line(status), fields))
         if not self._head.done():
             self._head.set_result(None)
 
     def response_body(self, chunk: bytes) -> None:
-        self.last_activity = self.loop.time()
+        now = self.last_activity = self.loop.time()
+        if not self.first_body_at:
+            self.first_body_at = now
         if self.mirror_response is not None:
             self._capture(self.mirror_response, chunk)
         if self.response_framing == "chunked":
@@ -458,6 +472,9 @@ class Exchange:
             self.inbound.close()
             self._settle(None)
             return
+        if self.ws_server is not None:
+            self.ws_server_bytes += len(data)
+            self._capture_ws(self.ws_server, self.ws_server_bytes, data)
         self.inbound.write(data)
         if self.inbound.write_paused and self.upstream is not None and not self.upstream_paused:
             self.upstream_paused = True
@@ -471,9 +488,20 @@ class Exchange:
             self.upstream.close()
             self._settle(None)
             return
+        if self.ws_client is not None:
+            self.ws_client_bytes += len(data)
+            self._capture_ws(self.ws_client, self.ws_client_bytes, data)
         self.upstream.write(data)
         if self.upstream.write_paused:
             self.inbound.pause("upstream")
+
+    def _capture_ws(self, chunks: list[tuple[float, bytes]], total: int, data: bytes) -> None:
+        """Keep a reference to the chunk (bytes are immutable: no copy) with its time since
+        the 101; past the cap the whole session's copy is dropped (body_too_large)."""
+        if total > mirror.WS_CAPTURE_BYTES:
+            self._drop_mirror_copy()
+        else:
+            chunks.append((self.loop.time() - self.tunnel_at, data))
 
     # -- finish --------------------------------------------------------------------------------
 
@@ -508,19 +536,19 @@ class Exchange:
 
     def _offer_mirror(self, route_name: str) -> None:
         queue = self.core.mirror
-        if self.request.upgrade:
-            return  # WebSocket sessions are forked by the shadow engine (issue 6), not here
+        tunnelled = self.status == 101
         if self.rejection is not None:
             queue.skip(route_name, mirror.REJECTED)
         elif self.mirror_overflow:
             queue.skip(route_name, mirror.BODY_TOO_LARGE)
-        elif self.gone:
+        elif self.gone and not tunnelled:  # a WebSocket session usually ends by the client going
             queue.skip(route_name, mirror.CLIENT_GONE)
         elif self.live_failed or self.mirror_response is None or self.mirror_request is None:
             queue.skip(route_name, mirror.LIVE_FAILED)
         else:
             assert self.decision is not None
             other: Side = "legacy" if self.decision.serve == "candidate" else "candidate"
+            finished_at = self.loop.time()
             queue.offer(
                 mirror.MirrorRecord(
                     request_id=self.request_id,
@@ -537,6 +565,11 @@ class Exchange:
                     response_body=bytes(self.mirror_response),
                     started_at=self.started_at,
                     first_byte_at=self.first_byte_at,
-                    finished_at=self.loop.time(),
+                    finished_at=finished_at,
+                    first_body_at=self.first_body_at or finished_at,
+                    # An upgrade request is a WebSocket record even when the handshake was
+                    # refused (then with no bytes): its replay needs a handshake too.
+                    ws_client=tuple(self.ws_client or ()) if self.request.upgrade else None,
+                    ws_server=tuple(self.ws_server or ()) if self.request.upgrade else None,
                 )
             )

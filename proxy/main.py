@@ -3,7 +3,8 @@
 uvicorn serves the admin app and owns the process lifecycle (signals, graceful shutdown); the
 public listener is started in the admin app's lifespan and drained in its shutdown, so one
 SIGTERM stops both in the right order: stop accepting, finish in-flight exchanges, close.
-Both run on the same uvloop event loop.
+Both run on the same uvloop event loop. Mirror records leave the process through the shadow
+feed (rfcs/0005 §2), which outlives the public listener so in-flight exchanges' records still go.
 
 With ``REDIS_URL`` and ``DATABASE_URL`` the process follows the fleet's live route states and
 accepts audited changes; without them, or while they are down, it routes by the table it has
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 import uvicorn
@@ -32,6 +34,7 @@ from proxy.control import RouteControl
 from proxy.limits import Limits
 from proxy.route_store import RouteStore
 from proxy.server import ProxyServer, build_core
+from proxy.shadow_feed import ShadowFeed
 
 __all__ = ["run_proxy"]
 
@@ -51,14 +54,17 @@ def run_proxy(
     redis_url: str | None = None,
     limits: Limits | None = None,
     reuse_port: bool = False,
+    shadow_socket: Path | None = None,
 ) -> None:
-    """Serve until SIGINT/SIGTERM. Blocks."""
+    """Serve until SIGINT/SIGTERM. Blocks. Mirror records go to ``shadow_socket`` (the shadow
+    process's unix socket); with None they are drained and counted ``shadow_unavailable``."""
     core = build_core(config, limits=limits)
     control = RouteControl(core, core.table, config.fleet)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _live_control(control, database_url, redis_url):
+        feed = ShadowFeed(core.mirror, core.counters, shadow_socket)
+        async with _live_control(control, database_url, redis_url), feed:
             server = await ProxyServer.start(core, host, port, reuse_port=reuse_port)
             _log.info("proxy listening", url=f"http://{host}:{server.port}", fleet=config.fleet,
                       routes=len(config.routes), live_control=control.is_live)  # fmt: skip

@@ -35,6 +35,7 @@ HELP: dict[str, str] = {
     "banyan_proxy_request_duration_seconds": (
         "Request received to live response finished, by route and side that served."
     ),
+    "banyan_proxy_mirror_sent_total": "Mirror records written to the shadow socket, by route.",
 }
 COUNTERS: dict[str, tuple[str, ...]] = {
     "banyan_proxy_requests_total": ("route", "served_by", "status"),
@@ -44,6 +45,7 @@ COUNTERS: dict[str, tuple[str, ...]] = {
     "banyan_proxy_retries_total": ("upstream",),
     "banyan_proxy_mirror_enqueued_total": ("route",),
     "banyan_proxy_mirror_skipped_total": ("route", "reason"),
+    "banyan_proxy_mirror_sent_total": ("route",),
 }
 # Upper bounds (seconds) of the latency buckets; +Inf is implicit. Fixed: series stay comparable.
 DURATION_BUCKETS: tuple[float, ...] = (
