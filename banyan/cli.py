@@ -310,7 +310,23 @@ def proxy(
         redis_url=settings.redis_url,
         reuse_port=reuse_port,
         shadow_socket=socket_path,
+        evidence=_shadow_evidence(route_config, settings.database_url),
     )
+
+
+def _shadow_evidence(config: Any, database_url: str | None) -> Any:
+    """The composition root's one wiring of shadow into the proxy: the shadow store behind the
+    admin API's Evidence and ReportSource seams (the proxy never imports shadow/)."""
+    if not database_url:
+        return None
+    from shadow.gates import parse_gates
+    from shadow.store_reader import StoreReader
+
+    try:
+        gates = parse_gates(config.evidence.get("gates"))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    return lambda modes: StoreReader(database_url, gates, modes)
 
 
 def _run_proxy_workers(
@@ -334,6 +350,68 @@ def _run_proxy_workers(
         count, argv, admin_host="127.0.0.1", admin_port=settings.admin_port, token=token,
         log_dir=settings.state_dir / "logs",
     )  # fmt: skip
+
+
+@app.command()
+def shadow(
+    config: Annotated[
+        Path | None, typer.Option(help="Route baseline [env BANYAN_CONFIG; default banyan.yaml].")
+    ] = None,
+    host: Host = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Health and metrics port [env BANYAN_SHADOW_PORT; default 9100]."),
+    ] = None,
+    state_dir: StateDir = None,
+    database_url: DatabaseUrl = None,
+    upstream: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=URL: where an upstream of the config really is (repeatable)."),
+    ] = None,
+    socket_path: Annotated[
+        Path | None,
+        typer.Option("--socket", help="Unix socket the proxies write mirrored exchanges to "
+                     "(default: STATE_DIR/shadow.sock)."),
+    ] = None,
+    admin_url: Annotated[
+        str | None,
+        typer.Option(help="Proxy admin URL, for the canary guard's scrapes and rollbacks "
+                     "(default: none, no guard)."),
+    ] = None,
+) -> None:  # fmt: skip
+    """Run the shadow engine: replay mirrored exchanges to the other side, compare, learn noise,
+    store outcomes and billing deltas, guard canaries. Needs DATABASE_URL."""
+    settings = load_settings(
+        config=config, host=host, shadow_port=port, state_dir=state_dir, database_url=database_url
+    )
+    _setup(settings)
+    from proxy.config import ConfigError, load_config, with_upstream_urls
+    from shadow.main import ShadowSetupError, plan_shadow, run_shadow
+
+    if not settings.database_url:
+        raise fail("banyan shadow stores its outcomes in PostgreSQL: set DATABASE_URL")
+    moved: dict[str, str] = {}
+    for item in upstream or []:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise fail(f"--upstream takes NAME=URL, got {item!r}")
+        moved[name] = url
+    try:
+        plan = plan_shadow(with_upstream_urls(load_config(settings.config), moved))
+    except (ConfigError, ShadowSetupError) as exc:
+        raise fail(str(exc)) from None
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    secrets = load_or_create_secrets(settings.state_dir)
+    run_shadow(
+        plan,
+        host=settings.host,
+        port=settings.shadow_port,
+        socket_path=(socket_path or settings.state_dir / "shadow.sock").resolve(),
+        database_url=settings.database_url,
+        internal_token=settings.internal_token or secrets["internal_token"],
+        admin_url=admin_url,
+        admin_token=settings.admin_token or secrets["admin_token"],
+    )
 
 
 @app.command()

@@ -69,6 +69,8 @@ class ServiceSpec:
     health_path: str = "/healthz"
     health_on: str | None = None
     start_timeout: float = 60.0
+    # Told the proxy's admin URL (`--admin-url`), started after the proxy.
+    wants_admin_url: bool = False
 
 
 def lab_services(settings: Settings) -> list[ServiceSpec]:
@@ -83,6 +85,9 @@ def lab_services(settings: Settings) -> list[ServiceSpec]:
             upstreams=("legacy",),
             health_on="--admin-port",
         ),
+        # After the proxy: the canary guard needs the admin URL; the proxy's feed reconnects
+        # within 2 s, counting what it could not send meanwhile as shadow_unavailable.
+        ServiceSpec("shadow", settings.shadow_port, upstreams=("legacy",), wants_admin_url=True),
     ]
 
 
@@ -199,6 +204,8 @@ class Lab:
             extra_args += [extra.flag, str(extra_ports[extra.flag])]
         for name in spec.upstreams:
             extra_args += ["--upstream", f"{name}={self.services[name][2]}"]
+        if spec.wants_admin_url:
+            extra_args += ["--admin-url", self.extra_urls["admin_url"]]
         env = {
             **os.environ,
             "DATABASE_URL": database_url,

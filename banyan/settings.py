@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     inference_latency_scale: float | None = Field(default=None, ge=0)
     proxy_port: int = Field(default=8000, ge=0, le=65535)
     admin_port: int = Field(default=9000, ge=0, le=65535)
+    # The shadow process's health and metrics listener (its records come over a unix socket).
+    shadow_port: int = Field(default=9100, ge=0, le=65535)
     # The proxy's route baseline (rfcs/0002, README "Routes").
     config: Path = Path("banyan.yaml")
 

@@ -7,11 +7,18 @@ knows these Protocols, so it keeps serving with no shadow store at all (rfcs/000
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Evidence", "Judgement", "ReportSource", "gate_failures"]
+__all__ = [
+    "Evidence",
+    "EvidenceFactory",
+    "EvidenceStore",
+    "Judgement",
+    "ReportSource",
+    "gate_failures",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,16 @@ class ReportSource(Protocol):
         """One stored example of a diff at ``field``: ``{request_id, diff, legacy,
         candidate}`` (``shadow.examples``), or None when none is kept."""
         ...
+
+
+class EvidenceStore(Evidence, ReportSource, Protocol):
+    """Both seams from one store (``shadow.store_reader.StoreReader``), closed with the proxy."""
+
+    async def aclose(self) -> None: ...
+
+
+# Built by the composition root, called by the proxy with a view of its live route modes.
+EvidenceFactory = Callable[[Callable[[], Mapping[str, str]]], EvidenceStore]
 
 
 def gate_failures(judgement: Judgement) -> list[dict[str, str]]:

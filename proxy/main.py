@@ -31,6 +31,7 @@ from proxy.admin import create_admin_app
 from proxy.audit import AuditLog
 from proxy.config import ProxyConfig
 from proxy.control import RouteControl
+from proxy.evidence import EvidenceFactory
 from proxy.limits import Limits
 from proxy.route_store import RouteStore
 from proxy.server import ProxyServer, build_core
@@ -55,11 +56,15 @@ def run_proxy(
     limits: Limits | None = None,
     reuse_port: bool = False,
     shadow_socket: Path | None = None,
+    evidence: EvidenceFactory | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM. Blocks. Mirror records go to ``shadow_socket`` (the shadow
-    process's unix socket); with None they are drained and counted ``shadow_unavailable``."""
+    process's unix socket); with None they are drained and counted ``shadow_unavailable``.
+    ``evidence`` builds the store that gates promotions and feeds the dashboard; without it
+    promotions are ungated (audited so) and the dashboard shows modes only."""
     core = build_core(config, limits=limits)
     control = RouteControl(core, core.table, config.fleet)
+    store = evidence(lambda: {r.name: r.mode for r in core.table.routes}) if evidence else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,9 +77,12 @@ def run_proxy(
                 yield
             finally:
                 await server.aclose(grace=10.0)
+                if store is not None:
+                    await store.aclose()
                 _log.info("proxy stopped")
 
-    app = create_admin_app(core, token=admin_token, control=control, lifespan=lifespan)
+    app = create_admin_app(core, token=admin_token, control=control, lifespan=lifespan,
+                           evidence=store, reports=store)  # fmt: skip
     uvicorn.run(app, host=admin_host, port=admin_port, loop="uvloop", log_config=None,
                 access_log=False)  # fmt: skip
 

@@ -5,9 +5,9 @@ count fails loudly; incrementing is a dict update. The declarations are a consta
 (:data:`SHADOW_COUNTERS`); a component that needs more passes its own :class:`CounterSpec`s to
 :class:`Counters` (no import-time registration, STYLE house rule 9)::
 
-    counters = Counters([*SHADOW_COUNTERS, CounterSpec("banyan_shadow_outcomes_total",
-                                                       "Compared requests, by outcome.",
-                                                       ("route", "outcome"))])
+    counters = Counters([*SHADOW_COUNTERS, CounterSpec("banyan_shadow_widgets_total",
+                                                       "Widgets, by colour.",
+                                                       ("colour",))])
 """
 
 from __future__ import annotations
@@ -36,6 +36,27 @@ SHADOW_COUNTERS: tuple[CounterSpec, ...] = (
         "Mirror records not compared, by route and reason (shadow_backlog, timeout, "
         "connect_error, replay_error, ws_unsupported, noise_failed, bad_frame).",
         ("route", "reason"),
+    ),
+    CounterSpec(
+        "banyan_shadow_outcomes_total",
+        "Compared requests, by route and outcome (matched, ignored, mismatched, "
+        "candidate_error).",
+        ("route", "outcome"),
+    ),
+    CounterSpec(
+        "banyan_shadow_candidate_errors_total",
+        "Candidate errors, by route and kind (timeout, connect_error, reset, server_error, "
+        "garbage).",
+        ("route", "kind"),
+    ),
+    CounterSpec(
+        "banyan_shadow_diff_fields_total",
+        "Mismatched requests, by route and field path (50 fields a route, then \"other\").",
+        ("route", "field"),
+    ),
+    CounterSpec(
+        "banyan_shadow_ignored_total", "Differences ignored, by route and rule.",
+        ("route", "rule"),
     ),
 )  # fmt: skip
 

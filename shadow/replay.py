@@ -13,7 +13,8 @@ Bounds: a per-route semaphore (``shadow.concurrency``) and one deadline for the 
 silence; ``timeout`` and ``connect_error`` are also counted in
 ``banyan_shadow_dropped_total``. A request this process could not send at all (an unknown
 upstream, a header httpx refuses) is a drop, ``replay_error``, and :meth:`Replayer.run` returns
-None. For a ``shadow.noise_sample`` share of records legacy is also called again under
+None; such drops are also handed to ``on_drop`` (the engine records them as skipped). For a
+``shadow.noise_sample`` share of records legacy is also called again under
 ``<id>.noise`` (the noise learner's control-vs-control pair); a failed noise call is dropped,
 ``noise_failed``.
 
@@ -49,6 +50,9 @@ NOISE_SUFFIX: Final = b".noise"
 # A replayed answer is read up to the route's body cap (the served one fit in it, or it would
 # not have been mirrored), but never less than this.
 _MIN_BODY_CAP: Final = 1024 * 1024
+# How long past its own deadline a WebSocket replayer may take before the session is abandoned
+# (a replayer that reports its own timeout gives evidence; one that does not is a drop).
+_WS_GUARD_S: Final = 5.0
 # Handshake fields a WebSocket client makes itself for its own session.
 _WS_OWN_FIELDS: Final = frozenset(
     {
@@ -66,12 +70,12 @@ class WsReplay(Protocol):
     to ``url`` with ``headers`` (shadow-marked; the client adds its own Host, key, version and
     extensions) offering ``subprotocols``, send the client's messages with their original
     pacing, and return ``(served side's observation, replayed side's observation)``. Faults of
-    the replayed side are its observation's ``error``; the caller bounds the whole call by the
-    route's timeout plus the session's length."""
+    the replayed side, a session still unfinished after ``timeout_s`` among them, are its
+    observation's ``error``; the caller also guards the whole call, a little later."""
 
     async def __call__(
         self, url: str, headers: Sequence[tuple[bytes, bytes]], subprotocols: Sequence[str],
-        record: MirrorRecord,
+        record: MirrorRecord, *, timeout_s: float,
     ) -> tuple[Observation, Observation]: ...  # fmt: skip
 
 
@@ -113,11 +117,13 @@ class Replayer:
         random: Callable[[], float] = random_module.random,
         ws_replay: WsReplay | None = None,
         client: httpx.AsyncClient | None = None,
+        on_drop: Callable[[MirrorRecord, str], None] | None = None,
     ) -> None:
         self._urls = {name: url.rstrip("/") for name, url in upstream_urls.items()}
         self._counters = counters
         self._random = random
         self._ws_replay = ws_replay
+        self._on_drop = on_drop
         self._owns_client = client is None
         self._client = client or _make_client()
         self._semaphores: dict[str, tuple[int, asyncio.Semaphore]] = {}
@@ -169,7 +175,7 @@ class Replayer:
             if noise_task is not None:
                 noise_task.cancel()  # a no-op once it is done; else nobody will await it
         if replayed.error in ("timeout", "connect_error"):
-            self._drop(record, replayed.error)
+            self._count(record, replayed.error)
         return self._trial(record, replayed, noise)
 
     async def _noise(
@@ -182,7 +188,7 @@ class Replayer:
         except _Unsendable:
             noise = None
         if noise is None or noise.error is not None:
-            self._drop(record, "noise_failed")
+            self._count(record, "noise_failed")
             return None
         return noise
 
@@ -247,10 +253,15 @@ class Replayer:
         ]
         # The replay keeps the session's pacing, so the deadline grows with the session.
         pacing = max((at for at, _ in record.ws_client or ()), default=0.0)
+        deadline = route.shadow.timeout_ms / 1000 + pacing
         try:
-            async with asyncio.timeout(route.shadow.timeout_ms / 1000 + pacing):
+            async with asyncio.timeout(deadline + _WS_GUARD_S):
                 served, replayed = await self._ws_replay(
-                    url + record.target.decode("latin-1"), headers, subprotocols, record
+                    url + record.target.decode("latin-1"),
+                    headers,
+                    subprotocols,
+                    record,
+                    timeout_s=deadline,
                 )
         except TimeoutError:
             self._drop(record, "timeout")
@@ -260,7 +271,7 @@ class Replayer:
             self._drop(record, "replay_error")
             return None
         if replayed.error in ("timeout", "connect_error"):
-            self._drop(record, replayed.error)
+            self._count(record, replayed.error)
         return self._trial(record, replayed, None, served=served)
 
     def _trial(
@@ -296,8 +307,14 @@ class Replayer:
             self._semaphores[route.name] = held
         return held[1]
 
-    def _drop(self, record: MirrorRecord, reason: str) -> None:
+    def _count(self, record: MirrorRecord, reason: str) -> None:
         self._counters.inc("banyan_shadow_dropped_total", record.route, reason)
+
+    def _drop(self, record: MirrorRecord, reason: str) -> None:
+        """Counted, and reported to ``on_drop`` (the engine stores it as skipped)."""
+        self._count(record, reason)
+        if self._on_drop is not None:
+            self._on_drop(record, reason)
 
 
 def _make_client() -> httpx.AsyncClient:

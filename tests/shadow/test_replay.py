@@ -13,6 +13,7 @@ import pytest
 
 from proxy.config import RouteConfig, ShadowSettings
 from proxy.mirror import MirrorRecord
+from shadow import replay as replay_module
 from shadow.metrics import Counters
 from shadow.model import Observation
 from shadow.replay import Replayer, replay_headers, served_observation
@@ -178,11 +179,13 @@ async def test_faults_of_the_other_side_are_named(
     sides, target: str, timeout_ms: int, kind: str, counted: bool
 ) -> None:
     legacy, candidate = sides
-    counters = Counters()
+    counters, dropped = Counters(), []
     began = time.monotonic()
-    async with replayer_for(legacy, candidate, counters) as replayer:
+    on_drop = lambda _record, reason: dropped.append(reason)  # noqa: E731
+    async with replayer_for(legacy, candidate, counters, on_drop=on_drop) as replayer:
         trial = await replayer.run(record(target), route_config(timeout_ms=timeout_ms))
     assert trial is not None
+    assert dropped == []  # evidence against the candidate, not a request left uncompared
     assert trial.candidate.error == kind
     assert trial.candidate.status == 0
     assert trial.legacy.status == 200  # the served side is what the customer got
@@ -320,13 +323,15 @@ async def test_a_websocket_record_without_a_ws_replayer_is_dropped(sides) -> Non
 class FakeWsReplay:
     def __init__(self, delay: float = 0.0) -> None:
         self.calls: list[tuple[str, list[tuple[bytes, bytes]], list[str], MirrorRecord]] = []
+        self.deadlines: list[float] = []
         self.delay = delay
 
     async def __call__(
         self, url: str, headers: Sequence[tuple[bytes, bytes]], subprotocols: Sequence[str],
-        record: MirrorRecord,
+        record: MirrorRecord, *, timeout_s: float,
     ) -> tuple[Observation, Observation]:  # fmt: skip
         self.calls.append((url, list(headers), list(subprotocols), record))
+        self.deadlines.append(timeout_s)
         await asyncio.sleep(self.delay)
         return Observation(101, (), b"", 2.5), Observation(101, (), b"", 2.6)
 
@@ -349,10 +354,26 @@ async def test_a_websocket_record_goes_to_the_ws_replayer_with_a_fresh_handshake
 
 async def test_a_websocket_replay_gets_the_session_length_on_top_of_the_timeout(sides) -> None:
     legacy, candidate = sides
-    counters = Counters()
-    # the session's client spoke for 2 s: a 0.1 s timeout still leaves 2.1 s
-    async with replayer_for(legacy, candidate, counters, ws_replay=FakeWsReplay(0.3)) as r:
+    fake = FakeWsReplay()
+    # the session's client spoke for 2 s: a 0.1 s timeout leaves the replay 2.1 s
+    async with replayer_for(legacy, candidate, Counters(), ws_replay=fake) as r:
         assert await r.run(ws_record(), route_config(timeout_ms=100)) is not None
         short = ws_record(ws_client=((0.0, b"x"),))
+        assert await r.run(short, route_config(timeout_ms=100)) is not None
+    assert fake.deadlines == [pytest.approx(2.1), pytest.approx(0.1)]
+
+
+async def test_a_websocket_replayer_past_its_own_deadline_is_abandoned_and_dropped(
+    sides, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay_module, "_WS_GUARD_S", 0.1)
+    legacy, candidate = sides
+    counters, dropped = Counters(), []
+    short = ws_record(ws_client=((0.0, b"x"),))
+    async with replayer_for(
+        legacy, candidate, counters, ws_replay=FakeWsReplay(0.5),
+        on_drop=lambda record, reason: dropped.append(reason),
+    ) as r:  # fmt: skip
         assert await r.run(short, route_config(timeout_ms=100)) is None
     assert counters.get("banyan_shadow_dropped_total", "stt", "timeout") == 1
+    assert dropped == ["timeout"]
