@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck pytest fmt clean bench bench-compare browser
+.PHONY: help install run test lint typecheck pytest fmt clean bench bench-shadow bench-compare browser
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: $(STAMP) ## Proxy overhead vs direct vs NGINX with wrk (installs nginx an
 	@command -v nginx >/dev/null && command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx wrk)
 	@mkdir -p .banyan
 	$(BIN)/python loadtest/bench_proxy.py --out .banyan/bench_proxy.md
+
+bench-shadow: $(STAMP) ## Live p99 with 100% shadowing vs legacy mode at a fixed rate (shadow process on); ~2 min
+	@mkdir -p .banyan
+	$(BIN)/python loadtest/bench_shadow.py --out .banyan/bench_shadow.md
 
 bench-compare: $(STAMP) ## Shadow comparisons/s on one core: JSON comparator (equal, differing) vs DeepDiff; ~5 s
 	$(BIN)/python loadtest/bench_compare.py

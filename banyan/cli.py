@@ -79,6 +79,9 @@ def up(
     admin_port: Annotated[
         int | None, typer.Option(help="Proxy admin port [default 9000; 0 = any free].")
     ] = None,
+    shadow_port: Annotated[
+        int | None, typer.Option(help="Shadow process metrics port [default 9100; 0 = any free].")
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="Proxy route baseline [default banyan.yaml].")
     ] = None,
@@ -98,6 +101,7 @@ def up(
         inference_port=inference_port,
         proxy_port=proxy_port,
         admin_port=admin_port,
+        shadow_port=shadow_port,
         config=config,
     )
     _setup(settings)

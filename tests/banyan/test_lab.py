@@ -47,7 +47,7 @@ def up_argv(state_dir: Path, legacy_port: int = 0) -> list[str]:
     return [
         sys.executable, "-m", "banyan", "up", "--state-dir", str(state_dir), "--ephemeral",
         "--postgres-port", "0", "--redis-port", "0", "--legacy-port", str(legacy_port),
-        "--proxy-port", "0", "--admin-port", "0", "--inference-port", "0",
+        "--proxy-port", "0", "--admin-port", "0", "--inference-port", "0", "--shadow-port", "0",
     ]  # fmt: skip
 
 
@@ -130,6 +130,12 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
         info["admin_url"] + "/metrics", headers={"Authorization": f"Bearer {info['admin_token']}"}
     )
     assert "banyan_proxy_requests_total" in metrics.text
+    # the shadow process is up and the proxy's feed reaches it over the socket
+    deadline = time.monotonic() + 10
+    while httpx.get(info["shadow_url"] + "/healthz", timeout=5).json()["connections"] < 1:
+        assert time.monotonic() < deadline, "the proxy never connected to the shadow socket"
+        time.sleep(0.1)
+    assert "banyan_shadow_received_total" in httpx.get(info["shadow_url"] + "/metrics").text
     assert info["demo_api_key"].startswith("sk_")
     speech = httpx.post(info["inference_url"] + "/v1/tts", json={"text": "lab"}, timeout=10)
     assert speech.headers["x-sample-rate"] == "22050"

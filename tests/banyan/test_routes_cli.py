@@ -36,7 +36,14 @@ def test_list_promote_rollback_and_history(routes) -> None:
     assert (change["from"]["mode"], change["to"]["mode"]) == ("legacy", "shadow")
     assert "@" in change["actor"]
 
-    text = routes("set", "health", "--mode", "canary", "--percent", "5", "--reason", "5% first")
+    # nothing was compared: the promotion gates refuse, naming each failed gate
+    refused = routes("set", "health", "--mode", "canary", "--percent", "5", "--reason", "5% first")
+    assert refused.returncode == 1
+    assert "✗ compared: compared 0 <" in refused.stderr
+    assert "--force" in refused.stderr
+    text = routes(
+        "set", "health", "--mode", "canary", "--percent", "5", "--reason", "5% first", "--force"
+    )
     assert text.returncode == 0, text.stderr
     assert "shadow → canary 5%" in text.stdout
 
@@ -46,6 +53,7 @@ def test_list_promote_rollback_and_history(routes) -> None:
     history = json.loads(routes("history", "health", "--json").stdout)["changes"]
     assert [c["action"] for c in history] == ["rollback", "set", "promote"]
     assert history[0]["reason"] == "errors up"
+    assert history[1]["forced"] is True
 
 
 @pytest.mark.parametrize(
