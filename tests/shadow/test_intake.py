@@ -189,16 +189,16 @@ async def test_close_cuts_open_connections(sock_path: Path) -> None:
 
 
 def test_counters_are_declared_and_render_as_prometheus_text() -> None:
-    outcomes = CounterSpec("banyan_shadow_outcomes_total", "Compared, by outcome.", ("route", "o"))
+    outcomes = CounterSpec("banyan_shadow_extra_total", "A counter a caller adds.", ("route", "o"))
     counters = Counters([*SHADOW_COUNTERS, outcomes])
     counters.inc("banyan_shadow_received_total", "tts")
     counters.inc("banyan_shadow_dropped_total", 'we"ird', "timeout", by=2)
-    counters.inc("banyan_shadow_outcomes_total", "tts", "matched")
+    counters.inc("banyan_shadow_extra_total", "tts", "matched")
     text = render_prometheus(counters)
     assert "# TYPE banyan_shadow_received_total counter" in text
     assert 'banyan_shadow_received_total{route="tts"} 1' in text
     assert 'banyan_shadow_dropped_total{route="we\\"ird",reason="timeout"} 2' in text
-    assert 'banyan_shadow_outcomes_total{route="tts",o="matched"} 1' in text
+    assert 'banyan_shadow_extra_total{route="tts",o="matched"} 1' in text
     with pytest.raises(KeyError):
         counters.inc("banyan_shadow_typo_total", "tts")
     with pytest.raises(ValueError, match="takes labels"):
