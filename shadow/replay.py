@@ -12,11 +12,11 @@ Bounds: a per-route semaphore (``shadow.concurrency``) and one deadline for the 
 :class:`Observation` with ``error`` (``timeout``, ``connect_error``, ``reset``): evidence, not
 silence; ``timeout`` and ``connect_error`` are also counted in
 ``banyan_shadow_dropped_total``. A request this process could not send at all (an unknown
-upstream, a header httpx refuses) is a drop, ``replay_error``, and :meth:`Replayer.run` returns
-None; such drops are also handed to ``on_drop`` (the engine records them as skipped). For a
-``shadow.noise_sample`` share of records legacy is also called again under
-``<id>.noise`` (the noise learner's control-vs-control pair); a failed noise call is dropped,
-``noise_failed``.
+upstream, an upstream URL that is not plain ``http://host:port``) is a drop, ``replay_error``,
+and :meth:`Replayer.run` returns None; such drops are also handed to ``on_drop`` (the engine
+records them as skipped). For a ``shadow.noise_sample`` share of records legacy is also called
+again under ``<id>.noise`` (the noise learner's control-vs-control pair); a failed noise call
+is dropped, ``noise_failed``.
 
 WebSocket records are handed to an injected :class:`WsReplay` (the frame parser and session
 client live elsewhere); without one they are dropped, ``ws_unsupported``. What this module
@@ -28,11 +28,8 @@ from __future__ import annotations
 import asyncio
 import random as random_module
 from collections.abc import Callable, Mapping, Sequence
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Final, Protocol
-
-import httpx
 
 from banyan.contract import REQUEST_ID_B, SHADOW_B, TRACEPARENT_B
 from banyan.logs import get_logger
@@ -41,7 +38,8 @@ from proxy.config import RouteConfig
 from proxy.headers import Headers, end_to_end
 from proxy.mirror import MirrorRecord
 from shadow.metrics import Counters
-from shadow.model import CandidateErrorKind, Observation, Trial
+from shadow.model import Observation, Trial
+from shadow.replay_client import ReplayClient, ReplayFailure
 
 __all__ = ["Replayer", "WsReplay", "replay_headers", "served_observation"]
 
@@ -103,8 +101,9 @@ class _Unsendable(Exception):
 
 
 class Replayer:
-    """Replays records to the side that did not serve them. Owns its httpx client unless one
-    is injected; close with :meth:`aclose` (or use as an async context manager).
+    """Replays records to the side that did not serve them, over its own
+    :class:`~shadow.replay_client.ReplayClient` (keep-alive pools per upstream); close with
+    :meth:`aclose` (or use as an async context manager).
 
     ``upstream_urls`` maps upstream names (``route.candidate``/``route.legacy``) to base URLs.
     ``random`` draws the noise sample."""
@@ -116,7 +115,6 @@ class Replayer:
         *,
         random: Callable[[], float] = random_module.random,
         ws_replay: WsReplay | None = None,
-        client: httpx.AsyncClient | None = None,
         on_drop: Callable[[MirrorRecord, str], None] | None = None,
     ) -> None:
         self._urls = {name: url.rstrip("/") for name, url in upstream_urls.items()}
@@ -124,13 +122,11 @@ class Replayer:
         self._random = random
         self._ws_replay = ws_replay
         self._on_drop = on_drop
-        self._owns_client = client is None
-        self._client = client or _make_client()
+        self._client = ReplayClient()
         self._semaphores: dict[str, tuple[int, asyncio.Semaphore]] = {}
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
+        self._client.close()
 
     async def __aenter__(self) -> Replayer:
         return self
@@ -196,46 +192,28 @@ class Replayer:
         self, base: str, record: MirrorRecord, request_id: bytes, deadline_s: float, cap: int
     ) -> Observation:
         loop = asyncio.get_running_loop()
-        try:
-            request = httpx.Request(
-                record.method.decode("latin-1"),
-                base + record.target.decode("latin-1"),
-                headers=replay_headers(record, request_id),
-                content=record.request_body,
-            )
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-            raise _Unsendable(str(exc)) from exc
-        status, body, ttfb = 0, bytearray(), None
-        headers: tuple[tuple[bytes, bytes], ...] = ()
-        error: CandidateErrorKind | None = None
+        headers = replay_headers(record, request_id)
         started = loop.time()
         try:
             async with asyncio.timeout(deadline_s):
-                response = await self._client.send(request, stream=True)
-                try:
-                    status = response.status_code
-                    headers = tuple((k.lower(), v) for k, v in response.headers.raw)
-                    async for chunk in response.aiter_raw():
-                        if ttfb is None and chunk:
-                            ttfb = loop.time() - started
-                        body += chunk
-                        if len(body) > cap:
-                            error = "garbage"  # far bigger than anything the served side sent
-                            break
-                finally:
-                    await response.aclose()
-        except (TimeoutError, httpx.TimeoutException):
-            error = "timeout"
-        except httpx.ConnectError:
-            error = "connect_error"
-        except (httpx.RemoteProtocolError, httpx.NetworkError):
-            error = "reset"
-        except httpx.HTTPError as exc:  # refused by httpx before anything was sent
+                answer = await self._client.send(
+                    base, record.method, record.target, headers, record.request_body, cap=cap
+                )
+        except TimeoutError:
+            return Observation(0, (), b"", loop.time() - started, None, error="timeout")
+        except ReplayFailure as failure:
+            got = failure.partial
+            return Observation(
+                0, got.headers if got else (), got.body if got else b"",
+                loop.time() - started, _since(started, got.first_body_at if got else None),
+                error=failure.kind,
+            )  # fmt: skip
+        except ValueError as exc:  # an upstream URL this client cannot use
             raise _Unsendable(str(exc)) from exc
         latency = loop.time() - started
-        if error is not None:
-            return Observation(0, headers, bytes(body), latency, ttfb, error=error)
-        return Observation(status, headers, bytes(body), latency, latency if ttfb is None else ttfb)
+        ttfb = _since(started, answer.first_body_at)
+        return Observation(answer.status, answer.headers, answer.body, latency,
+                           latency if ttfb is None else ttfb)  # fmt: skip
 
     async def _run_ws(self, record: MirrorRecord, route: RouteConfig, base: str) -> Trial | None:
         if self._ws_replay is None:
@@ -317,15 +295,5 @@ class Replayer:
             self._on_drop(record, reason)
 
 
-def _make_client() -> httpx.AsyncClient:
-    # No cookie jar that learns (a replay must send exactly the record's Cookie header and keep
-    # nothing between tenants), no proxy from the environment, no redirects followed, and no
-    # timeout of httpx's own: run() sets one deadline for the whole exchange.
-    jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-    return httpx.AsyncClient(
-        cookies=jar,
-        trust_env=False,
-        follow_redirects=False,
-        timeout=None,
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
-    )
+def _since(started: float, at: float | None) -> float | None:
+    return None if at is None else at - started
