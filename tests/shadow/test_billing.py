@@ -5,6 +5,7 @@ candidate does), the joiner reads the ledgers over HTTP and writes shadow.billin
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,23 +23,6 @@ from shadow.billing import BillingJoiner, Ledgers, LedgerSide, join_ledgers
 pytestmark = pytest.mark.anyio
 TOKEN = "internal-secret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-# lead: use shadow migrations (shadow/migrations/0001_shadow.sql) instead of this DDL at merge
-# (IF NOT EXISTS: once the template database has the migration, its table is the one used).
-SHADOW_BILLING_DDL = """
-CREATE SCHEMA IF NOT EXISTS shadow;
-CREATE TABLE IF NOT EXISTS shadow.billing (
-    request_id        text          PRIMARY KEY,
-    route             text          NOT NULL,
-    tenant_id         uuid          NULL,
-    legacy_credits    numeric(20,4) NULL,
-    candidate_credits numeric(20,4) NULL,
-    legacy_units      jsonb         NOT NULL,
-    candidate_units   jsonb         NOT NULL,
-    state             text          NOT NULL,
-    checked_at        timestamptz   NOT NULL
-);
-"""
 
 
 @dataclass
@@ -86,7 +70,6 @@ class World:
 async def world(database_url, redis_url) -> AsyncIterator[World]:
     conn = await asyncpg.connect(database_url)
     try:
-        await conn.execute(SHADOW_BILLING_DDL)
         tenant, key = await create_tenant(conn, "acme", Decimal(1000))
     finally:
         await conn.close()
@@ -277,3 +260,25 @@ def test_join_states(live, shadow, noise_live, final, state) -> None:
     noise = Ledgers(None, SIDE if noise_live else None, None)
     row = join_ledgers("r", "translate", "legacy", Ledgers(None, live, shadow), noise, final=final)
     assert (row.state if row else None) == state
+
+
+async def test_run_asks_once_for_requests_that_fall_due_one_by_one(world) -> None:
+    """Compared requests fall due a few ms apart; asking as each fell due made one ledger call
+    per request (at 400/s, most of the shadow process's CPU). ``run`` lingers past the oldest
+    one's due time and asks for all that are due by then in one call."""
+    joiner = BillingJoiner(
+        world.legacy, world.pool, delay_s=0.1, linger_s=0.3, clock=time.monotonic
+    )
+    task = asyncio.create_task(joiner.run())
+    try:
+        for i in range(10):
+            joiner.schedule(f"unbilled-{i}", "translate", "legacy")
+            await asyncio.sleep(0.01)
+        for _ in range(300):
+            if joiner.stats().get("unbilled", 0) == 10:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+    assert joiner.stats()["unbilled"] == 10
+    assert world.lookups == [20]  # ten requests and their <id>.noise, one call
