@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,6 +48,14 @@ StateDir = Annotated[
     Path | None, typer.Option(help="Lab state directory [env BANYAN_STATE_DIR; default .banyan].")
 ]
 DatabaseUrl = Annotated[str | None, typer.Option(help="PostgreSQL URL [env DATABASE_URL].")]
+
+
+class _CpuPriority(StrEnum):
+    idle = "idle"
+    low = "low"
+    normal = "normal"
+
+
 RedisUrl = Annotated[str | None, typer.Option(help="Redis URL [env REDIS_URL].")]
 Host = Annotated[
     str | None, typer.Option(help="Interface to listen on [env BANYAN_HOST; default 127.0.0.1].")
@@ -382,6 +391,11 @@ def shadow(
         typer.Option(help="Proxy admin URL, for the canary guard's scrapes and rollbacks "
                      "(default: none, no guard)."),
     ] = None,
+    cpu_priority: Annotated[
+        _CpuPriority,
+        typer.Option(help="idle: run only on CPU the live path leaves (Linux SCHED_IDLE; "
+                     "elsewhere nice 19); low: nice 10; normal: as started."),
+    ] = _CpuPriority.idle,
 ) -> None:  # fmt: skip
     """Run the shadow engine: replay mirrored exchanges to the other side, compare, learn noise,
     store outcomes and billing deltas, guard canaries. Needs DATABASE_URL."""
@@ -390,7 +404,7 @@ def shadow(
     )
     _setup(settings)
     from proxy.config import ConfigError, load_config, with_upstream_urls
-    from shadow.main import ShadowSetupError, plan_shadow, run_shadow
+    from shadow.main import ShadowSetupError, plan_shadow, run_shadow, yield_cpu
 
     if not settings.database_url:
         raise fail("banyan shadow stores its outcomes in PostgreSQL: set DATABASE_URL")
@@ -406,6 +420,7 @@ def shadow(
         raise fail(str(exc)) from None
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     secrets = load_or_create_secrets(settings.state_dir)
+    yield_cpu(cpu_priority.value)
     run_shadow(
         plan,
         host=settings.host,

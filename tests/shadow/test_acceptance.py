@@ -176,7 +176,9 @@ def lab(
         children.append(_start_child(
             "shadow", [*python, "shadow", "--config", str(config), "--port", str(shadow_port),
                        "--state-dir", str(work), "--database-url", db_url, "--socket",
-                       str(socket_path), "--admin-url", f"http://127.0.0.1:{admin_port}"],
+                       str(socket_path), "--admin-url", f"http://127.0.0.1:{admin_port}",
+                       # a test box is busy by design: an idle-priority process would starve
+                       "--cpu-priority", "normal"],
             work, f"http://127.0.0.1:{shadow_port}/healthz", env=env,
         ))  # fmt: skip
         children.append(_start_child(
