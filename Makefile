@@ -51,7 +51,7 @@ bench: $(STAMP) ## Proxy overhead vs direct vs NGINX with wrk (installs nginx an
 	@mkdir -p .banyan
 	$(BIN)/python loadtest/bench_proxy.py --out .banyan/bench_proxy.md
 
-bench-shadow: $(STAMP) ## Live p99 with 100% shadowing vs legacy mode at a fixed rate (shadow process on); ~2 min
+bench-shadow: $(STAMP) ## Live p99 with 100% shadowing vs legacy mode at a fixed rate (shadow process on); ~3 min
 	@mkdir -p .banyan
 	$(BIN)/python loadtest/bench_shadow.py --out .banyan/bench_shadow.md
 

@@ -13,14 +13,14 @@ everything the shadow process does for it on the same two cores.
 The load is **open loop** at ``--rate`` requests/s (a request is due at ``i / rate`` whether or
 not earlier ones have finished; latency is measured from when it was due, so queueing shows,
 no coordinated omission), POSTing ~1 KB JSON over ``--connections`` keep-alive connections.
-Rounds are interleaved (legacy, shadow, legacy, shadow, …) and the report gives per mode the
-median over rounds of p50, p99 and p99.9, then the ratio of the shadow p99 to the legacy p99,
-plus the shadow process's outcome and drop counters so a run that silently dropped mirrors
-cannot pass for a cheap one.
+Rounds are interleaved in ABBA order (legacy, shadow, shadow, legacy, …) and the report gives
+per mode the median over rounds of p50, p99 and p99.9, then the ratio of the shadow p99 to the
+legacy p99, plus the shadow process's outcome and drop counters so a run that silently dropped
+mirrors cannot pass for a cheap one.
 
-    .venv/bin/python loadtest/bench_shadow.py                    # 3 rounds x 15 s x 2 modes
+    .venv/bin/python loadtest/bench_shadow.py                    # 6 rounds x 10 s x 2 modes
     .venv/bin/python loadtest/bench_shadow.py --quick            # 1 round x 3 s: smoke run
-    .venv/bin/python loadtest/bench_shadow.py --rate 800 --rounds 5
+    .venv/bin/python loadtest/bench_shadow.py --rate 800 --no-shadow-process
 
 Reported, never gated. Every child is a ``banyan.launcher.ChildProcess`` stopped in a
 ``finally``; every load phase is bounded by its duration.
@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -39,6 +40,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,22 +71,28 @@ class Options:
     connections: int
     service_ms: float
     out: Path | None
+    shadow_process: bool = True
 
 
 def parse_options(argv: Sequence[str]) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=400.0, help="requests/s (default 400)")
-    parser.add_argument("--duration", type=float, default=15.0, help="seconds per phase")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per phase")
+    parser.add_argument("--rounds", type=int, default=6, help="ABBA rounds (default 6)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--service-ms", type=float, default=2.0, help="upstream think time")
     parser.add_argument("--quick", action="store_true", help="1 round x 3 s")
     parser.add_argument("--out", type=Path, help="also write the Markdown report here")
+    parser.add_argument(
+        "--no-shadow-process", action="store_true",
+        help="the proxy mirrors with nobody reading (dropped, shadow_unavailable): the proxy's "
+        "own share of the cost",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.duration = 1, 3.0
     return Options(args.rate, args.duration, args.rounds, args.connections, args.service_ms,
-                   args.out)  # fmt: skip
+                   args.out, not args.no_shadow_process)  # fmt: skip
 
 
 # -- the upstreams (run as child processes: `python bench_shadow.py --upstream PORT VARIANT`) --
@@ -94,6 +102,20 @@ def _answer_body(variant: str) -> bytes:
     items = [{"index": i, "text": f"token {i} of the answer", "score": i / 7} for i in range(24)]
     body = {"id": "same", "model": "bench-1", "variant": variant, "items": items}
     return json.dumps(body).encode()
+
+
+def _unbilled(target: bytes) -> bytes:
+    """Legacy's ledger answer (rfcs/0005 §7) for requests neither side billed."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(target.decode()).query)
+    answer = json.dumps({"requests": [
+        {"request_id": rid, "tenant_id": None, "live": [], "shadow": []}
+        for rid in query.get("request_id", [])
+    ]}).encode()  # fmt: skip
+    return (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
+        % len(answer)
+        + answer
+    )
 
 
 async def _serve_upstream(port: int, variant: str, service_s: float) -> None:
@@ -118,6 +140,8 @@ async def _serve_upstream(port: int, variant: str, service_s: float) -> None:
                 elif path.startswith((b"/legacy", b"/shadow")):
                     await asyncio.sleep(service_s)
                     writer.write(head + body)
+                elif path.startswith(b"/internal/v1/ledger"):
+                    writer.write(_unbilled(path))  # the billing joiner's lookups: free route
                 else:
                     writer.write(not_found)
                 await writer.drain()
@@ -165,13 +189,21 @@ async def _load(port: int, path: str, rate: float, duration_s: float, conns: int
     start = loop.time() + 0.05
     total = int(rate * duration_s)
     tasks = []
-    for i in range(total):
-        due = start + i / rate
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(due)))
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration_s + 30)
+    # The load generator's own garbage collector must not be measured: a full collection of
+    # this process (thousands of live tasks) stalled every request in flight for 20-40 ms,
+    # every ~30 s, whichever route mode was running. Collect between phases instead.
+    gc.disable()
+    try:
+        for i in range(total):
+            due = start + i / rate
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(due)))
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration_s + 30)
+    finally:
+        gc.enable()
+        gc.collect()
     while not idle.empty():
         _, writer = idle.get_nowait()
         writer.close()
@@ -247,6 +279,8 @@ async def _bench(options: Options, tmp: Path) -> str:
                        str(tmp), "--shadow-socket", str(sock)],
              f"http://{HOST}:{ports['admin']}/healthz"),
         ]  # fmt: skip
+        if not options.shadow_process:
+            specs = [spec for spec in specs if spec[0] != "shadow"]
         for name, argv, health in specs:
             child = ChildProcess(ProcessSpec(name=name, argv=argv, env=env,
                                              log_path=tmp / f"{name}.log"))  # fmt: skip
@@ -255,7 +289,7 @@ async def _bench(options: Options, tmp: Path) -> str:
             await wait_until_ready(child, http_probe(health), within=60)
         shadow_url = f"http://{HOST}:{ports['shadow']}"
         async with httpx.AsyncClient() as client:
-            for _ in range(100):  # the proxy's feed dials with a backoff
+            for _ in range(100 if options.shadow_process else 0):  # the feed dials with backoff
                 if (await client.get(f"{shadow_url}/healthz")).json()["connections"]:
                     break
                 await asyncio.sleep(0.05)
@@ -265,7 +299,10 @@ async def _bench(options: Options, tmp: Path) -> str:
         await asyncio.sleep(1.0)
         results: dict[str, list[tuple[float, float, float]]] = {"legacy": [], "shadow": []}
         for round_no in range(1, options.rounds + 1):
-            for mode in ("legacy", "shadow"):
+            # ABBA order: each mode follows the other as often as it leads (a phase run right
+            # after a shadow phase measured a slower tail even with no shadow process at all)
+            order = ("legacy", "shadow") if round_no % 2 else ("shadow", "legacy")
+            for mode in order:
                 print(f"round {round_no}: {mode} at {options.rate:g}/s for "
                       f"{options.duration_s:g} s", file=sys.stderr)  # fmt: skip
                 lat = await _load(ports["proxy"], f"/{mode}", options.rate, options.duration_s,
@@ -273,9 +310,13 @@ async def _bench(options: Options, tmp: Path) -> str:
                 results[mode].append(
                     (_quantile(lat, 0.5), _quantile(lat, 0.99), _quantile(lat, 0.999))
                 )
+                p50, p99, p999 = results[mode][-1]
+                print(f"  p50 {p50:.2f}  p99 {p99:.2f}  p99.9 {p999:.2f} ms", file=sys.stderr)
                 await asyncio.sleep(2.0)  # let the shadow process finish its backlog
         async with httpx.AsyncClient() as client:
-            shadow_metrics = (await client.get(f"{shadow_url}/metrics")).text
+            shadow_metrics = (
+                (await client.get(f"{shadow_url}/metrics")).text if options.shadow_process else ""
+            )
             proxy_metrics = (await client.get(
                 f"http://{HOST}:{ports['admin']}/metrics",
                 headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
@@ -300,7 +341,8 @@ def _report(
         f"Python {platform.python_version()}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.",
         f"Load: open loop, {options.rate:g} req/s, {options.duration_s:g} s per phase, "
         f"{options.rounds} interleaved rounds, {options.connections} connections; upstream "
-        f"think time {options.service_ms:g} ms; medians over rounds.",
+        f"think time {options.service_ms:g} ms; medians over rounds"
+        + ("." if options.shadow_process else "; no shadow process (mirrors dropped)."),
         "",
         "| route mode | p50 ms | p99 ms | p99.9 ms |",
         "| --- | ---: | ---: | ---: |",
