@@ -190,7 +190,7 @@ def lab(
         ))  # fmt: skip
         platform = Platform(
             legacy, f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{admin_port}",
-            admin_token, db_url, work,
+            admin_token, db_url, work, inference, internal_token,
         )  # fmt: skip
         _wait_fed(f"http://127.0.0.1:{shadow_port}")
         with httpx.Client(timeout=60) as http:
@@ -228,9 +228,12 @@ def test_a_changed_field_is_a_mismatch_at_its_path(lab: ShadowLab, key: str) -> 
     assert [a.script_code for a in answers] == ["Deva", "Taml"]  # the customer got legacy's
     lab.wait_compared("text-lid", 2)
     route = lab.route("text-lid")
-    assert (route["compared"], route["mismatched"]) == (2, 2)
+    # >= 2: the promotion test may have sent text-lid traffic first (tests run in random order)
+    assert route["compared"] >= 2
+    assert route["mismatched"] == route["compared"]
     (diff,) = route["top_diffs"]
-    assert (diff["path"], diff["kind"], diff["count"]) == ("script_code", "changed", 2)
+    assert (diff["path"], diff["kind"], diff["count"]) == ("script_code", "changed",
+                                                           route["compared"])  # fmt: skip
     assert diff["example_request_id"]
 
 
@@ -379,8 +382,13 @@ def test_five_percent_slow_shows_in_the_candidates_p99(lab: ShadowLab, key: str)
     assert latency["candidate"]["p50"] < 100
 
 
-def test_a_promotion_the_evidence_does_not_support_is_refused(lab: ShadowLab) -> None:
-    lab.wait_compared("text-lid", 2)
+def test_a_promotion_the_evidence_does_not_support_is_refused(lab: ShadowLab, key: str) -> None:
+    # Its own evidence: this test must not depend on another having sent text-lid traffic.
+    sdk = lab.sdk(key)
+    before = len(lab.comparisons("text-lid"))
+    for text in ("नमस्ते दुनिया", "வணக்கம்"):
+        sdk.text.identify_language(input=text)
+    lab.wait_compared("text-lid", before + 2)
     refused = httpx.post(
         f"{lab.platform.admin_url}/routes/text-lid/promote",
         headers={"Authorization": f"Bearer {lab.platform.admin_token}"},
