@@ -144,6 +144,8 @@ class Platform:
     admin_token: str
     database_url: str
     log_dir: Path  # inference.log, legacy.log, proxy.log
+    inference_url: str
+    internal_token: str  # legacy's internal billing API (the Go candidate bills through it)
 
     def log_of(self, service: str) -> str:
         return (self.log_dir / f"{service}.log").read_text(errors="replace")
@@ -216,7 +218,7 @@ def platform(
         "  candidate: {url: http://127.0.0.1:1}\n"
         "routes:\n  - {name: health, match: {methods: [GET], path: /healthz}, mode: legacy}\n"
     )
-    token = uuid.uuid4().hex
+    token, internal_token = uuid.uuid4().hex, uuid.uuid4().hex
     python = [sys.executable, "-m", "banyan"]
     children = []
     inference = f"http://127.0.0.1:{inference_port}"
@@ -233,7 +235,8 @@ def platform(
                 [*python, "legacy", "--port", str(legacy_port), "--redis-url", redis_server,
                  "--database-url", with_database(postgres_server, database)],
                 work, f"{direct}/healthz",
-                env={**os.environ, "BANYAN_INFERENCE_URL": inference},
+                env={**os.environ, "BANYAN_INFERENCE_URL": inference,
+                     "BANYAN_INTERNAL_TOKEN": internal_token},
             )
         )  # fmt: skip
         children.append(
@@ -249,12 +252,49 @@ def platform(
         )  # fmt: skip
         yield Platform(
             direct, f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{admin_port}", token,
-            with_database(postgres_server, database), work,
+            with_database(postgres_server, database), work, inference, internal_token,
         )  # fmt: skip
     finally:
         for child in reversed(children):
             asyncio.run(child.stop(grace=10))
         asyncio.run(_execute(postgres_server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def candidate_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Go candidate, built once per session (``make test`` ran ``go test`` first, so the
+    packages are in Go's build cache and this is mostly a link)."""
+    from banyan.gobuild import build_candidate
+
+    return build_candidate(tmp_path_factory.mktemp("go-bin"))
+
+
+@pytest.fixture(scope="module")
+def candidate_url(platform: Platform, candidate_binary: Path) -> Iterator[str]:
+    """The Go candidate beside the platform's legacy: same inference server, billing through
+    legacy's internal API (so its ledger rows are legacy's)."""
+    port = claim_port("test", "127.0.0.1", 0, hint="")
+    url = f"http://127.0.0.1:{port}"
+    child = _start_child(
+        "candidate",
+        [str(candidate_binary), "--host", "127.0.0.1", "--port", str(port),
+         "--legacy-url", platform.direct_url, "--inference-url", platform.inference_url],
+        platform.log_dir, f"{url}/healthz",
+        env={**os.environ, "BANYAN_INTERNAL_TOKEN": platform.internal_token},
+    )  # fmt: skip
+    try:
+        yield url
+    finally:
+        asyncio.run(child.stop(grace=10))
+
+
+@pytest.fixture(params=["direct", "proxied", "candidate"])
+def ported_base_url(request: pytest.FixtureRequest, platform: Platform) -> str:
+    """For routes the Go candidate has ported: legacy direct, through the proxy, and the
+    candidate itself (issue 7: the same SDK tests pass against both implementations)."""
+    if request.param == "candidate":
+        return str(request.getfixturevalue("candidate_url"))
+    return platform.direct_url if request.param == "direct" else platform.proxied_url
 
 
 @pytest.fixture(params=["direct", "proxied"])
