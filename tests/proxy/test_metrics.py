@@ -110,4 +110,5 @@ async def test_every_exchange_is_timed_by_route_and_serving_side(make_lab) -> No
     assert slow[f'{NAME}_bucket{{route="slow",served_by="candidate",le="0.1"}}'] == 0
     assert slow[f'{NAME}_bucket{{route="slow",served_by="candidate",le="+Inf"}}'] == 1
     sums = series_of(text, f"{NAME}_sum")
-    assert sums[f'{NAME}_sum{{route="slow",served_by="candidate"}}'] >= 0.12
+    # two 60 ms gaps; the loop's timers may fire a hair early (0.11999999999898 was seen)
+    assert sums[f'{NAME}_sum{{route="slow",served_by="candidate"}}'] >= 0.115
