@@ -1,0 +1,3 @@
+module banyan/candidate
+
+go 1.27

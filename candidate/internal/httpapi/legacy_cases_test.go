@@ -1,0 +1,199 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"banyan/candidate/internal/billing"
+	"banyan/candidate/internal/text"
+)
+
+// fakeLedger answers as legacy's internal API does for the keys gen/gen_http_cases.py's fake
+// ledger knows ("bad", "broke", "limited", "noprice"; anything else is accepted), and records
+// the calls in the same shape, so the two runs compare call for call.
+type fakeLedger struct {
+	mu    sync.Mutex
+	calls []map[string]any
+}
+
+func (f *fakeLedger) record(call map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call)
+}
+
+func (f *fakeLedger) take() []map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	calls := f.calls
+	f.calls = nil
+	return calls
+}
+
+func rateHeaders(limit, remaining, reset, retry string) http.Header {
+	h := http.Header{}
+	h.Set("X-Ratelimit-Limit", limit)
+	h.Set("X-Ratelimit-Remaining", remaining)
+	h.Set("X-Ratelimit-Reset", reset)
+	if retry != "" {
+		h.Set("Retry-After", retry)
+	}
+	return h
+}
+
+func (f *fakeLedger) Authorize(_ context.Context, req billing.Request, apiKey, route, unit string, quantity int) (*billing.Authorization, error) {
+	shadow := req.HasShadow && req.Shadow == "1"
+	f.record(map[string]any{"call": "authorize", "api_key": apiKey, "route": route, "unit": unit,
+		"quantity": float64(quantity), "shadow": shadow})
+	switch apiKey {
+	case "":
+		return nil, &billing.Refusal{Status: 401, Message: "send your API key in api-subscription-key or Authorization: Bearer"}
+	case "bad":
+		return nil, &billing.Refusal{Status: 401, Message: "the API key is not valid"}
+	case "broke":
+		return nil, &billing.Refusal{Status: 402, Message: fmt.Sprintf("the wallet cannot cover this request (%d credits needed); top it up", quantity)}
+	case "limited":
+		return nil, &billing.Refusal{Status: 429, Message: "rate limit of your plan reached (requests); retry later",
+			Header: rateHeaders("2", "0", "1767225660", "42")}
+	case "noprice":
+		return nil, &billing.Refusal{Status: 400, Message: fmt.Sprintf("no price for route '%s' in unit %s", route, unit)}
+	}
+	auth := &billing.Authorization{ReservationID: "00000000-0000-0000-0000-000000000001", Unit: unit, RateLimit: http.Header{}}
+	if !shadow {
+		auth.RateLimit = rateHeaders("60", "59", "1767225600", "")
+	}
+	return auth, nil
+}
+
+func (f *fakeLedger) Settle(_ context.Context, _ billing.Request, auth *billing.Authorization, quantity int) error {
+	f.record(map[string]any{"call": "settle", "unit": auth.Unit, "quantity": float64(quantity)})
+	return nil
+}
+
+func (f *fakeLedger) Release(context.Context, billing.Request, *billing.Authorization) error {
+	f.record(map[string]any{"call": "release"})
+	return nil
+}
+
+func newTestServer(b Biller) *Server {
+	return New(Config{
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Billing: b,
+		Text:    text.New(),
+		Metrics: NewMetrics(),
+	})
+}
+
+type httpCase struct {
+	Name    string      `json:"name"`
+	Method  string      `json:"method"`
+	Path    string      `json:"path"`
+	Headers [][2]string `json:"headers"`
+	Body    string      `json:"body"`
+	Want    struct {
+		Status  int               `json:"status"`
+		Headers map[string]string `json:"headers"`
+		Body    string            `json:"body"`
+	} `json:"want"`
+	Billing []map[string]any `json:"billing"`
+}
+
+// knownHTTPDivergences are cases where the candidate deliberately answers otherwise.
+var knownHTTPDivergences = map[string]string{
+	// Legacy lets num2words' NumberTooLargeError escape, so the hold is never released
+	// (it expires); the candidate answers the same 500 but gives the hold back at once.
+	"tl-too-large": "billing: the candidate releases the hold",
+}
+
+var generatedID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// TestRoutesAnswerAsLegacy replays testdata/http_cases.json (legacy's FastAPI app, run by
+// gen/gen_http_cases.py): status, contract headers, body byte for byte, and billing calls.
+func TestRoutesAnswerAsLegacy(t *testing.T) {
+	raw, err := readTestdata("testdata/http_cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []httpCase
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		t.Fatal(err)
+	}
+	ledger := &fakeLedger{}
+	srv := newTestServer(ledger)
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			body, _ := base64.StdEncoding.DecodeString(tc.Body)
+			req := httptest.NewRequest(tc.Method, "http://testserver"+tc.Path, bytes.NewReader(body))
+			for _, h := range tc.Headers {
+				req.Header.Add(h[0], h[1])
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			calls := ledger.take()
+
+			if rec.Code != tc.Want.Status {
+				t.Fatalf("status %d, legacy %d (body %s)", rec.Code, tc.Want.Status, rec.Body.String())
+			}
+			wantID := tc.Want.Headers["x-request-id"]
+			gotID := rec.Header().Get("X-Request-ID")
+			if generatedID.MatchString(wantID) && !strings.HasPrefix(wantID, "case-") {
+				if !generatedID.MatchString(gotID) {
+					t.Errorf("request id %q: want a new 32-hex id (legacy made %q)", gotID, wantID)
+				}
+			} else if gotID != wantID {
+				t.Errorf("request id %q, legacy %q", gotID, wantID)
+			}
+			for name, want := range tc.Want.Headers {
+				if name == "x-request-id" {
+					continue
+				}
+				if got := rec.Header().Get(name); got != want {
+					t.Errorf("header %s = %q, legacy %q", name, got, want)
+				}
+			}
+			for name := range rec.Header() {
+				lower := strings.ToLower(name)
+				if _, ok := tc.Want.Headers[lower]; !ok && (strings.HasPrefix(lower, "x-ratelimit-") || lower == "retry-after" || lower == "allow" || lower == "location") {
+					t.Errorf("header %s = %q, legacy sends none", name, rec.Header().Get(name))
+				}
+			}
+			if tc.Method != http.MethodHead {
+				wantBody := strings.ReplaceAll(tc.Want.Body, wantID, gotID)
+				if got := rec.Body.String(); got != wantBody {
+					t.Errorf("body\n got %s\nlegacy %s", got, wantBody)
+				}
+			}
+			sameBilling := reflect.DeepEqual(normalise(calls), normalise(tc.Billing))
+			if reason, known := knownHTTPDivergences[tc.Name]; known {
+				if sameBilling {
+					t.Errorf("marked as a divergence (%s) but now billed as legacy: drop the mark", reason)
+				}
+				t.Logf("known divergence (%s): candidate %v, legacy %v", reason, calls, tc.Billing)
+			} else if !sameBilling {
+				t.Errorf("billing calls %v, legacy %v", calls, tc.Billing)
+			}
+		})
+	}
+}
+
+func normalise(calls []map[string]any) []map[string]any {
+	if len(calls) == 0 {
+		return nil
+	}
+	return calls
+}
+
+func readTestdata(path string) ([]byte, error) { return os.ReadFile(path) }

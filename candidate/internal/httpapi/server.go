@@ -1,0 +1,141 @@
+// Package httpapi is the candidate's HTTP surface: the router, the error envelope, request
+// identity, panic recovery, metrics, and the handlers of the routes ported so far
+// (POST /text-lid, POST /transliterate); every other public route of legacy answers 501.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"banyan/candidate/internal/billing"
+	"banyan/candidate/internal/reqid"
+	"banyan/candidate/internal/text"
+)
+
+// Biller is the billing the routes need (billing.Client; a fake in tests).
+type Biller interface {
+	Authorize(ctx context.Context, req billing.Request, apiKey, route, unit string, quantity int) (*billing.Authorization, error)
+	Settle(ctx context.Context, req billing.Request, auth *billing.Authorization, quantity int) error
+	Release(ctx context.Context, req billing.Request, auth *billing.Authorization) error
+}
+
+// Config is what the server is built from; every field is required.
+type Config struct {
+	Logger  *slog.Logger
+	Billing Biller
+	Text    *text.Transliterator
+	Metrics *Metrics
+}
+
+// Server is the candidate's http.Handler.
+type Server struct {
+	log     *slog.Logger
+	billing Biller
+	text    *text.Transliterator
+	metrics *Metrics
+	router  router
+}
+
+// New builds the server and its route table.
+func New(cfg Config) *Server {
+	s := &Server{log: cfg.Logger, billing: cfg.Billing, text: cfg.Text, metrics: cfg.Metrics}
+	s.router.routes = []*route{
+		{name: "/healthz", methods: []string{http.MethodGet}, match: exact("/healthz"), handler: s.healthz},
+		{name: "/metrics", methods: []string{http.MethodGet}, match: exact("/metrics"), handler: s.serveMetrics},
+		{name: "/text-lid", methods: []string{http.MethodPost}, match: exact("/text-lid"), handler: s.identifyLanguage},
+		{name: "/transliterate", methods: []string{http.MethodPost}, match: exact("/transliterate"), handler: s.transliterate},
+	}
+	for _, np := range notPortedRoutes {
+		s.router.routes = append(s.router.routes, &route{name: np.name, methods: np.methods, match: np.match, handler: notPorted})
+	}
+	return s
+}
+
+// statusRecorder remembers the status a handler sent, for metrics, the access log and the
+// panic handler (which can only answer if nothing was sent yet).
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// ServeHTTP gives every request its id (the caller's valid X-Request-ID, else a new one: in
+// the context, in every log line and echoed in the response), recovers a panic into a 500
+// envelope that shows nothing of the internals, and records metrics and an access log line.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	started := time.Now()
+	id := reqid.Accept(lastHeader(r, reqid.Header))
+	r = r.WithContext(reqid.With(r.Context(), id))
+	rec := &statusRecorder{ResponseWriter: w}
+	rec.Header().Set(reqid.Header, id)
+	name := "unmatched"
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.ErrorContext(r.Context(), "unhandled panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if rec.status == 0 {
+				dropRateLimitHeaders(rec.Header())
+				writeError(rec, r, http.StatusInternalServerError, internalErrorMessage, "")
+			}
+		}
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		elapsed := time.Since(started)
+		s.metrics.observe(name, r.Method, status, elapsed)
+		s.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "route", name,
+			"status", status, "duration_ms", float64(elapsed.Microseconds())/1000)
+	}()
+	name = s.router.dispatch(rec, r)
+}
+
+// lastHeader is how legacy reads X-Request-ID: dict(scope["headers"]), so the last of
+// repeated headers.
+func lastHeader(r *http.Request, name string) string {
+	values := r.Header.Values(name)
+	if len(values) == 0 {
+		return ""
+	}
+	return values[len(values)-1]
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, `{"status":"ok"}`)
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	if _, err := s.metrics.WriteTo(w); err != nil {
+		s.log.WarnContext(r.Context(), "writing metrics failed", "error", err)
+	}
+}
+
+// dropRateLimitHeaders: legacy's 500 is sent by Starlette's outermost middleware, past the
+// one that adds X-RateLimit-*, so a 500 never carries them.
+func dropRateLimitHeaders(h http.Header) {
+	for _, name := range []string{"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset", "Retry-After"} {
+		h.Del(name)
+	}
+}
