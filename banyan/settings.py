@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # Services (rfcs/0001 §3 lists the whole port plan).
     legacy_port: int = Field(default=8100, ge=0, le=65535)
     inference_port: int = Field(default=8300, ge=0, le=65535)
+    # The Go candidate (candidate/, built by banyan.gobuild when its sources changed).
+    candidate_port: int = Field(default=8200, ge=0, le=65535)
     # Where the inference server is, for legacy's model routes (the lab sets it).
     inference_url: str | None = None
     # The models' context limits and latency profiles (legacy/inference/config.py).

@@ -48,6 +48,7 @@ def up_argv(state_dir: Path, legacy_port: int = 0) -> list[str]:
         sys.executable, "-m", "banyan", "up", "--state-dir", str(state_dir), "--ephemeral",
         "--postgres-port", "0", "--redis-port", "0", "--legacy-port", str(legacy_port),
         "--proxy-port", "0", "--admin-port", "0", "--inference-port", "0", "--shadow-port", "0",
+        "--candidate-port", "0",
     ]  # fmt: skip
 
 
@@ -106,6 +107,7 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
         "redis_url",
         "legacy_url",
         "inference_url",
+        "candidate_url",
         "proxy_url",
         "admin_url",
         "admin_token",
@@ -137,14 +139,26 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
         time.sleep(0.1)
     assert "banyan_shadow_received_total" in httpx.get(info["shadow_url"] + "/metrics").text
     assert info["demo_api_key"].startswith("sk_")
-    speech = httpx.post(info["inference_url"] + "/v1/tts", json={"text": "lab"}, timeout=10)
-    assert speech.headers["x-sample-rate"] == "22050"
     shown = subprocess.run(
         [sys.executable, "-m", "banyan", "tenants", "show", "demo", "--json",
          "--state-dir", info["state_dir"]],
         capture_output=True, text=True, env=lab_env(), timeout=60,
     )  # fmt: skip
     assert json.loads(shown.stdout)["wallet"]["balance"] == "1000.0000"
+    # The Go candidate is built and up; a ported route is shadowed from the first request.
+    assert httpx.get(info["candidate_url"] + "/healthz", timeout=5).status_code == 200
+    key = {"api-subscription-key": info["demo_api_key"]}
+    lid = httpx.post(
+        info["proxy_url"] + "/text-lid", json={"input": "नमस्ते दुनिया"}, headers=key, timeout=10
+    )
+    assert lid.status_code == 200, lid.text
+    assert lid.headers["x-banyan-served-by"] == "legacy"
+    compared = 'banyan_shadow_outcomes_total{route="text-lid"'
+    while compared not in httpx.get(info["shadow_url"] + "/metrics").text:
+        assert time.monotonic() < deadline + 10, "the text-lid request was never compared"
+        time.sleep(0.1)
+    speech = httpx.post(info["inference_url"] + "/v1/tts", json={"text": "lab"}, timeout=10)
+    assert speech.headers["x-sample-rate"] == "22050"
     names = {p.name() for p in lab.descendants()}
     assert "postgres" in names
     assert any(name.startswith("valkey") for name in names)

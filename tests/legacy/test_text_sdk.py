@@ -1,4 +1,5 @@
-"""/text-lid and /transliterate with the real sarvamai SDK, direct and through the proxy."""
+"""/text-lid and /transliterate with the real sarvamai SDK: legacy direct, through the proxy, and
+the Go candidate (issue 7: a ported route passes the same SDK tests)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,16 @@ from sarvamai.core.api_error import ApiError
     ],
 )
 def test_identify_language(
-    client, base_url: str, platform, text: str, language: str, script: str
+    client, ported_base_url: str, platform, text: str, language: str, script: str
 ) -> None:
     key = platform.make_tenant()
-    answer = client(base_url, key).text.identify_language(input=text)
+    answer = client(ported_base_url, key).text.identify_language(input=text)
     assert (answer.language_code, answer.script_code) == (language, script)
     assert answer.request_id
 
 
-def test_transliterate_between_scripts_and_to_roman(client, base_url: str, platform) -> None:
-    sdk = client(base_url, platform.make_tenant())
+def test_transliterate_between_scripts_and_to_roman(client, ported_base_url: str, platform) -> None:
+    sdk = client(ported_base_url, platform.make_tenant())
     roman = sdk.text.transliterate(
         input="नमस्ते दुनिया 2024", source_language_code="auto", target_language_code="en-IN"
     )
@@ -47,24 +48,28 @@ def test_transliterate_between_scripts_and_to_roman(client, base_url: str, platf
     assert tamil.transliterated_text == "நமஸ்தே"
 
 
-def test_every_call_is_metered_in_characters(client, platform) -> None:
-    sdk = client(platform.direct_url, platform.make_tenant())
+@pytest.mark.parametrize("side", ["legacy", "candidate"])
+def test_every_call_is_metered_in_characters(client, platform, side: str, request) -> None:
+    url = platform.direct_url if side == "legacy" else request.getfixturevalue("candidate_url")
+    sdk = client(url, platform.make_tenant())
     before = len(platform.ledger_rows("text-lid"))
     sdk.text.identify_language(input="नमस्ते")  # 6 characters (code points)
     rows = platform.ledger_rows("text-lid")
     assert rows[before:] == [("characters", Decimal("6.0000"))]
 
 
-def test_errors_surface_as_the_sdks_exceptions(client, base_url: str, platform) -> None:
+def test_errors_surface_as_the_sdks_exceptions(client, ported_base_url: str, platform) -> None:
     with pytest.raises(sarvamai.ForbiddenError) as bad_key:
-        client(base_url, "sk_not_a_key").text.identify_language(input="hello")
+        client(ported_base_url, "sk_not_a_key").text.identify_language(input="hello")
     assert bad_key.value.body["error"]["code"] == "invalid_api_key_error"
 
     with pytest.raises(ApiError) as broke:
-        client(base_url, platform.make_tenant(credits="0")).text.identify_language(input="hello")
+        client(ported_base_url, platform.make_tenant(credits="0")).text.identify_language(
+            input="hello"
+        )
     assert broke.value.status_code == 402
 
-    sdk = client(base_url, platform.make_tenant())
+    sdk = client(ported_base_url, platform.make_tenant())
     with pytest.raises(sarvamai.UnprocessableEntityError) as too_long:
         sdk.text.identify_language(input="x" * 1001)
     assert "input" in too_long.value.body["error"]["message"]
@@ -78,8 +83,10 @@ def test_errors_surface_as_the_sdks_exceptions(client, base_url: str, platform) 
         )
 
 
-def test_a_burst_gets_429_and_the_sdk_honours_retry_after(client, base_url: str, platform) -> None:
-    sdk = client(base_url, platform.make_tenant(requests_per_minute=2))
+def test_a_burst_gets_429_and_the_sdk_honours_retry_after(
+    client, ported_base_url: str, platform
+) -> None:
+    sdk = client(ported_base_url, platform.make_tenant(requests_per_minute=2))
     sdk.text.identify_language(input="a")
     sdk.text.identify_language(input="b")
     with pytest.raises(sarvamai.TooManyRequestsError) as limited:
@@ -87,8 +94,8 @@ def test_a_burst_gets_429_and_the_sdk_honours_retry_after(client, base_url: str,
     assert 1 <= int(limited.value.headers["retry-after"]) <= 60
 
 
-def test_spoken_form_writes_numbers_as_words(client, base_url: str, platform) -> None:
-    sdk = client(base_url, platform.make_tenant())
+def test_spoken_form_writes_numbers_as_words(client, ported_base_url: str, platform) -> None:
+    sdk = client(ported_base_url, platform.make_tenant())
 
     def hindi(**options) -> str:
         answer = sdk.text.transliterate(
