@@ -64,9 +64,9 @@ def create_app(
         app.state.db = pool
         app.state.redis = redis
         app.state.billing = Billing(pool, limiter=RateLimiter(redis))
-        app.state.lid = LanguageIdentifier()
         app.state.inference_url = inference_url.rstrip("/") if inference_url else None
         app.state.inference = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
+        app.state.lid = LanguageIdentifier(app.state.inference, app.state.inference_url)
         sweeper = asyncio.create_task(_release_expired_forever(app.state.billing))
         _log.info("legacy started", internal_api=internal_token is not None)
         try:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from legacy.error_docs import error_responses
 from legacy.metering import abandon_charge, close_charge, open_charge
-from legacy.text.lid import LanguageIdentifier
+from legacy.text.lid import LanguageIdentifier, LidUnavailable
 from legacy.text.number_words import NumberWordsUnavailable, NumeralsLanguage, spoken_numbers
 from legacy.text.output_script import native_digits
 from legacy.text.scripts import CoreLanguage
@@ -63,7 +63,9 @@ text_router = APIRouter(tags=["text"])
 
 
 @text_router.post(
-    "/text-lid", response_model=LanguageIdentificationResponse, responses=error_responses()
+    "/text-lid",
+    response_model=LanguageIdentificationResponse,
+    responses=error_responses(502, 503),
 )
 async def identify_language(
     request: Request, body: LanguageIdentificationRequest
@@ -72,7 +74,11 @@ async def identify_language(
     chars = Decimal(len(body.input))
     charge = await open_charge(request, route="text-lid", unit="characters", estimate=chars)
     lid: LanguageIdentifier = request.app.state.lid
-    found = lid.identify(body.input)
+    try:
+        found = await lid.identify(body.input)
+    except LidUnavailable as exc:
+        await abandon_charge(request, charge)
+        raise HTTPException(exc.status, str(exc)) from exc
     await close_charge(request, charge, chars)
     return LanguageIdentificationResponse(
         request_id=request.state.request_id,

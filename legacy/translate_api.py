@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from legacy.error_docs import error_responses
 from legacy.metering import abandon_charge, close_charge, open_charge
-from legacy.text.lid import LanguageIdentifier
+from legacy.text.lid import LanguageIdentifier, LidUnavailable
 from legacy.text.output_script import OutputScript, write_in
 from legacy.text.scripts import CORE_LANGUAGES, Language
 from legacy.text.translation import TranslationFailed, TranslationJob, translate_text
@@ -95,11 +95,14 @@ def model_refusal(body: TranslationRequest, model: TranslateModel) -> str | None
     return None
 
 
-def _source(request: Request, body: TranslationRequest, model: TranslateModel) -> str:
+async def _source(request: Request, body: TranslationRequest, model: TranslateModel) -> str:
     if body.source_language_code != "auto":
         return body.source_language_code
     lid: LanguageIdentifier = request.app.state.lid
-    detected = lid.identify(body.input).language_code
+    try:
+        detected = (await lid.identify(body.input)).language_code
+    except LidUnavailable as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
     if detected is None:
         raise HTTPException(400, "could not detect the input's language; pass source_language_code")
     if model == "mayura:v1" and detected not in CORE_LANGUAGES:
@@ -125,7 +128,7 @@ async def translate(request: Request, body: TranslationRequest) -> TranslationRe
     inference_url: str | None = request.app.state.inference_url
     if inference_url is None:
         raise HTTPException(503, "translation is not configured (BANYAN_INFERENCE_URL)")
-    source = _source(request, body, model)
+    source = await _source(request, body, model)
     chars = Decimal(len(body.input))
     charge = await open_charge(request, route="translate", unit="characters", estimate=chars)
     job = TranslationJob(

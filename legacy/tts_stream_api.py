@@ -39,7 +39,7 @@ from legacy.speech.audio import resample, scale
 from legacy.speech.codecs import CODECS, AudioEncoder, Bitrate
 from legacy.speech.options import SpeechOptions
 from legacy.speech.tts import InferenceFailed, SpeechRequest, pause_pcm, speak_chunks
-from legacy.text.lid import LanguageIdentifier
+from legacy.text.lid import LanguageIdentifier, LidUnavailable
 from legacy.text.scripts import CORE_LANGUAGES, CoreLanguage
 from legacy.tts_api import SpeakableText, SpeechFields, inference_url_of, options_of, speech_request
 
@@ -79,7 +79,7 @@ tts_stream_router = APIRouter(tags=["speech"])
 )
 async def text_to_speech_stream(request: Request, body: TextToSpeechStreamRequest) -> Response:
     options = options_of(body, "stream", body.output_audio_bitrate)
-    language = body.language_code or _detect(request.app.state.lid, body.text)
+    language = body.language_code or await _detect(request.app.state.lid, body.text)
     inference_url = inference_url_of(request)
     chars = Decimal(len(body.text))
     charge = await open_charge(
@@ -100,8 +100,11 @@ async def text_to_speech_stream(request: Request, body: TextToSpeechStreamReques
     return _AudioStream(first, pieces, settle, media_type=CODECS[options.codec].media_type)
 
 
-def _detect(lid: LanguageIdentifier, text: str) -> str:
-    found = lid.identify(text).language_code
+async def _detect(lid: LanguageIdentifier, text: str) -> str:
+    try:
+        found = (await lid.identify(text)).language_code
+    except LidUnavailable as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
     if found not in CORE_LANGUAGES:
         raise HTTPException(
             400,

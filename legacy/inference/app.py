@@ -11,10 +11,12 @@ chunk), and a latency profile (``profiles.py``).
          -> 200 raw PCM (audio/L16: signed 16-bit little-endian mono),
             X-Sample-Rate, X-Duration-S | 400 unknown voice | 413 over the context limit | 422
     POST /v1/translate  (``translation_route.py``)
+    POST /v1/lid  language identification where a script is shared (``lid_route.py``)
     POST /v1/asr  (16 kHz PCM body; ``asr.py``) -> 200 transcript and word timings | 400 | 413
     POST /v1/generate  the chat model (``llm.py``), NDJSON token stream
 
-Models: speech synthesis is eSpeak NG (``espeak.py``), a real engine; translation
+Models: speech synthesis is eSpeak NG (``espeak.py``) and language identification lingua's
+n-gram detector, real engines; translation
 (``translation.py``), speech recognition (``asr.py``) and chat (``llm.py``, with a real BPE
 tokenizer) are documented deterministic simulators.
 """
@@ -30,6 +32,7 @@ from pydantic import BaseModel, Field
 from legacy.inference.asr import Recognizer, asr_router
 from legacy.inference.config import InferenceConfig
 from legacy.inference.espeak import EspeakEngine, EspeakError
+from legacy.inference.lid_route import lid_router
 from legacy.inference.llm import llm_router
 from legacy.inference.translation_route import translation_router
 
@@ -51,12 +54,13 @@ def create_inference_app(engine: EspeakEngine, config: InferenceConfig | None = 
     settings = config or InferenceConfig()
     app = FastAPI(title="Inference server", docs_url=None, redoc_url=None)
     app.include_router(translation_router(settings.translation))
+    app.include_router(lid_router(settings.lid))
     app.include_router(llm_router(settings.llm_latency))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:
         return {
-            "status": "ok", "models": ["tts", "translation", "asr", "llm"],
+            "status": "ok", "models": ["tts", "translation", "lid", "asr", "llm"],
             "tts_max_chars": settings.tts_max_chars,
             "translation_max_chars": settings.translation.max_chars,
             "asr_max_seconds": settings.asr_max_seconds,

@@ -8,13 +8,15 @@ and unknown keys are refused with their path, so a typo never silently keeps a d
     latency_scale: 1.0            # multiplies every latency below; 0 = as fast as the machine
     tts:         {max_chars: 500, latency: {fixed_ms: 20, per_unit_ms: 0.2, jitter_ms: 10}}
     translation: {max_chars: 500, latency: {fixed_ms: 15, per_unit_ms: 0.05, jitter_ms: 10}}
+    lid:         {max_chars: 10000, latency: {fixed_ms: 0.3, per_unit_ms: 0.002, jitter_ms: 0.2}}
     asr:         {max_seconds: 20, latency: {fixed_ms: 15, per_unit_ms: 20, jitter_ms: 10}}
     llm:         {latency: {first_token_ms: 30, per_prompt_token_ms: 0.01,
                             per_token_ms: 3, jitter_ms: 2}}
 
-The units of ``per_unit_ms``: TTS and translation per character, ASR per second of audio. The
-platform's chunk sizes are its own constants: a model limit set below them makes the platform's
-calls fail (413 from the model, 502 to the client), which is what such a drill should show.
+The units of ``per_unit_ms``: TTS, translation and language identification per character, ASR
+per second of audio. The platform's chunk sizes are its own constants: a model limit set below
+them makes the platform's calls fail (413 from the model, 502 to the client), which is what
+such a drill should show.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from legacy.inference.lid_route import LidConfig
 from legacy.inference.profiles import LatencyProfile, StreamProfile
 from legacy.inference.translation_route import TranslationConfig
 
@@ -42,6 +45,7 @@ class InferenceConfig:
         default_factory=lambda: LatencyProfile(fixed_ms=20.0, per_unit_ms=0.2, jitter_ms=10.0)
     )
     translation: TranslationConfig = field(default_factory=TranslationConfig)
+    lid: LidConfig = field(default_factory=LidConfig)
     # Seconds of audio one recognition call may carry (legacy chunks by VAD segments).
     asr_max_seconds: float = 20.0
     asr_latency: LatencyProfile = field(  # per second of audio: a real-time factor of ~0.02
@@ -94,6 +98,7 @@ class _File(_Strict):
     latency_scale: float = Field(default=1.0, ge=0)
     tts: _Chars | None = None
     translation: _Chars | None = None
+    lid: _Chars | None = None
     asr: _Asr | None = None
     llm: _Llm | None = None
 
@@ -109,13 +114,17 @@ def load_inference_config(
     if scale < 0:
         raise InferenceConfigError(f"latency scale must be 0 or more, not {scale}")
     tts, translation = given.tts or _Chars(), given.translation or _Chars()
-    asr, llm = given.asr or _Asr(), given.llm or _Llm()
+    asr, llm, lid = given.asr or _Asr(), given.llm or _Llm(), given.lid or _Chars()
     return InferenceConfig(
         tts_max_chars=tts.max_chars or base.tts_max_chars,
         tts_latency=_scaled(_latency(base.tts_latency, tts.latency), scale),
         translation=TranslationConfig(
             max_chars=translation.max_chars or base.translation.max_chars,
             latency=_scaled(_latency(base.translation.latency, translation.latency), scale),
+        ),
+        lid=LidConfig(
+            max_chars=lid.max_chars or base.lid.max_chars,
+            latency=_scaled(_latency(base.lid.latency, lid.latency), scale),
         ),
         asr_max_seconds=asr.max_seconds or base.asr_max_seconds,
         asr_latency=_scaled(_latency(base.asr_latency, asr.latency), scale),
