@@ -10,6 +10,7 @@ or the difference is accepted with a reason). A divergence fixed in Go must leav
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -41,7 +42,58 @@ LID = [
     "میں اردو بولتا ہوں",
     "12345 !!!",
     "नमस्ते hello வணக்கம்",
+    # Where a port of lingua (or a heuristic) would disagree with legacy: one ambiguous word,
+    # Marathi sentences lingua calls Hindi, Hindi words it calls Marathi (rfcs/0006 §1).
+    "नमस्ते",
+    "पाऊस",
+    "मी कालपासून आजारी आहे",
+    "मला माहीत नाही",
+    "क्या",
+    "करोड़",
+    "ꣲꣳ नमस्ते",
 ]
+# Devanagari word salad over both languages' everyday words, seeded: the model's answers are
+# whatever they are; the candidate must ask the same question and pass the answer on.
+_WORDS = [
+    "मेरा",
+    "नाम",
+    "है",
+    "और",
+    "मैं",
+    "में",
+    "रहता",
+    "हूँ",
+    "आज",
+    "मौसम",
+    "बहुत",
+    "अच्छा",
+    "क्या",
+    "आप",
+    "मदद",
+    "माझे",
+    "नाव",
+    "आहे",
+    "आणि",
+    "मी",
+    "राहतो",
+    "मला",
+    "मराठी",
+    "बोलायला",
+    "आवडते",
+    "तुम्ही",
+    "कसे",
+    "खूप",
+    "छान",
+    "शाळा",
+    "उद्या",
+    "जाणार",
+    "घरी",
+    "नाही",
+    "पाणी",
+    "चांगले",
+]
+_rng = random.Random(7)
+LID += [" ".join(_rng.choice(_WORDS) for _ in range(_rng.randint(1, 6))) for _ in range(40)]
 TRANSLITERATE: list[dict[str, Any]] = [
     {"input": "नमस्ते दुनिया 2024", "source_language_code": "auto",
      "target_language_code": "en-IN"},

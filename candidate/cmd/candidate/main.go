@@ -26,6 +26,7 @@ import (
 
 	"banyan/candidate/internal/billing"
 	"banyan/candidate/internal/httpapi"
+	"banyan/candidate/internal/lidmodel"
 	"banyan/candidate/internal/reqid"
 	"banyan/candidate/internal/text"
 )
@@ -53,7 +54,7 @@ func parseFlags(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.port, "port", 8200, "port to listen on; 0 = any free port")
 	fs.StringVar(&c.legacyURL, "legacy-url", getenv("BANYAN_LEGACY_URL"), "legacy's base URL, for the internal billing API")
 	fs.StringVar(&c.internalToken, "internal-token", "", "legacy's internal API token (else env BANYAN_INTERNAL_TOKEN)")
-	fs.StringVar(&c.inferenceURL, "inference-url", getenv("BANYAN_INFERENCE_URL"), "the inference server's base URL (for routes ported later)")
+	fs.StringVar(&c.inferenceURL, "inference-url", getenv("BANYAN_INFERENCE_URL"), "the inference server's base URL (its models: language identification, translation, …)")
 	fs.StringVar(&c.logFormat, "log-format", defaultFormat, "text or json (json by default when BANYAN_ENV=production)")
 	fs.DurationVar(&c.billingTimeout, "billing-timeout", billing.DefaultTimeout, "deadline of each internal billing API call")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGINT/SIGTERM")
@@ -113,6 +114,7 @@ func run(cfg config, log *slog.Logger) error {
 		Logger:  log,
 		Billing: billing.New(cfg.legacyURL, cfg.internalToken, client, cfg.billingTimeout, log),
 		Text:    text.New(),
+		LID:     lidmodel.New(cfg.inferenceURL, client, lidmodel.DefaultTimeout),
 		Metrics: httpapi.NewMetrics(),
 	})
 	listener, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"banyan/candidate/internal/lidmodel"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -88,11 +90,57 @@ func (f *fakeLedger) Release(context.Context, billing.Request, *billing.Authoriz
 	return nil
 }
 
-func newTestServer(b Biller) *Server {
+// modelCall is one question to the inference server's language-identification model and
+// its answer (Status 0: answered Answer; else refused with that status).
+type modelCall struct {
+	Text       string   `json:"text"`
+	Candidates []string `json:"candidates"`
+	Answer     *string  `json:"answer"`
+	Status     int      `json:"status"`
+}
+
+// fakeModel answers as the recorded model did, and records what it was asked.
+type fakeModel struct {
+	mu     sync.Mutex
+	script []modelCall
+	asked  []modelCall
+}
+
+func (f *fakeModel) Choose(_ context.Context, text string, candidates []string, _, _ string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, modelCall{Text: text, Candidates: candidates})
+	if len(f.script) == 0 {
+		return "", &lidmodel.Failed{Message: "the fake model has no answer scripted"}
+	}
+	next := f.script[0]
+	f.script = f.script[1:]
+	if next.Status != 0 {
+		return "", &lidmodel.Failed{Message: fmt.Sprintf("the language-identification model refused the text (%d)", next.Status)}
+	}
+	if next.Answer == nil {
+		return "", nil
+	}
+	return *next.Answer, nil
+}
+
+// expect scripts the next answers and returns what was asked since the last call.
+func (f *fakeModel) expect(calls []modelCall) []modelCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	asked := f.asked
+	f.asked, f.script = nil, calls
+	return asked
+}
+
+func newTestServer(b Biller) *Server { return newTestServerWithModel(b, &fakeModel{}) }
+
+func newTestServerWithModel(b Biller, m LanguageModel) *Server {
 	return New(Config{
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Billing: b,
 		Text:    text.New(),
+		LID:     m,
 		Metrics: NewMetrics(),
 	})
 }
@@ -108,7 +156,8 @@ type httpCase struct {
 		Headers map[string]string `json:"headers"`
 		Body    string            `json:"body"`
 	} `json:"want"`
-	Billing []map[string]any `json:"billing"`
+	Billing    []map[string]any `json:"billing"`
+	ModelCalls []modelCall      `json:"model_calls"`
 }
 
 // knownHTTPDivergences are cases where the candidate deliberately answers otherwise.
@@ -131,8 +180,8 @@ func TestRoutesAnswerAsLegacy(t *testing.T) {
 	if err := json.Unmarshal(raw, &cases); err != nil {
 		t.Fatal(err)
 	}
-	ledger := &fakeLedger{}
-	srv := newTestServer(ledger)
+	ledger, model := &fakeLedger{}, &fakeModel{}
+	srv := newTestServerWithModel(ledger, model)
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			body, _ := base64.StdEncoding.DecodeString(tc.Body)
@@ -140,9 +189,20 @@ func TestRoutesAnswerAsLegacy(t *testing.T) {
 			for _, h := range tc.Headers {
 				req.Header.Add(h[0], h[1])
 			}
+			model.expect(tc.ModelCalls)
 			rec := httptest.NewRecorder()
 			srv.ServeHTTP(rec, req)
 			calls := ledger.take()
+			asked := model.expect(nil)
+			if len(asked) != len(tc.ModelCalls) {
+				t.Errorf("asked the model %d times, legacy %d", len(asked), len(tc.ModelCalls))
+			}
+			for i := range min(len(asked), len(tc.ModelCalls)) {
+				if asked[i].Text != tc.ModelCalls[i].Text || !slices.Equal(asked[i].Candidates, tc.ModelCalls[i].Candidates) {
+					t.Errorf("model call %d: %q %v, legacy %q %v", i, asked[i].Text, asked[i].Candidates,
+						tc.ModelCalls[i].Text, tc.ModelCalls[i].Candidates)
+				}
+			}
 
 			if rec.Code != tc.Want.Status {
 				t.Fatalf("status %d, legacy %d (body %s)", rec.Code, tc.Want.Status, rec.Body.String())

@@ -22,11 +22,18 @@ type Biller interface {
 	Release(ctx context.Context, req billing.Request, auth *billing.Authorization) error
 }
 
+// LanguageModel is the inference server's language-identification model (lidmodel.Client;
+// a fake in tests): it chooses among candidates where a script is shared.
+type LanguageModel interface {
+	Choose(ctx context.Context, text string, candidates []string, requestID, traceparent string) (string, error)
+}
+
 // Config is what the server is built from; every field is required.
 type Config struct {
 	Logger  *slog.Logger
 	Billing Biller
 	Text    *text.Transliterator
+	LID     LanguageModel
 	Metrics *Metrics
 }
 
@@ -35,13 +42,14 @@ type Server struct {
 	log     *slog.Logger
 	billing Biller
 	text    *text.Transliterator
+	lid     LanguageModel
 	metrics *Metrics
 	router  router
 }
 
 // New builds the server and its route table.
 func New(cfg Config) *Server {
-	s := &Server{log: cfg.Logger, billing: cfg.Billing, text: cfg.Text, metrics: cfg.Metrics}
+	s := &Server{log: cfg.Logger, billing: cfg.Billing, text: cfg.Text, lid: cfg.LID, metrics: cfg.Metrics}
 	s.router.routes = []*route{
 		{name: "/healthz", methods: []string{http.MethodGet}, match: exact("/healthz"), handler: s.healthz},
 		{name: "/metrics", methods: []string{http.MethodGet}, match: exact("/metrics"), handler: s.serveMetrics},

@@ -146,7 +146,7 @@ func TestAPanicIsA500WithoutInternals(t *testing.T) {
 	var logs bytes.Buffer
 	srv := New(Config{
 		Logger:  slog.New(reqid.LogHandler{Handler: slog.NewJSONHandler(&logs, nil)}),
-		Billing: &panicky{}, Text: text.New(), Metrics: NewMetrics(),
+		Billing: &panicky{}, Text: text.New(), LID: &fakeModel{}, Metrics: NewMetrics(),
 	})
 	req := httptest.NewRequest("POST", "/text-lid", strings.NewReader(`{"input":"hello"}`))
 	req.Header.Set("Content-Type", "application/json")

@@ -38,7 +38,12 @@ func (s *Server) identifyLanguage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	found := text.Identify(input)
+	found, err := s.identify(r, input)
+	if err != nil {
+		s.abandonCharge(r, charge)
+		s.answerModelError(w, r, err)
+		return
+	}
 	if !s.closeCharge(w, r, charge, chars) {
 		return
 	}

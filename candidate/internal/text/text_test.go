@@ -2,6 +2,7 @@ package text
 
 import (
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -28,23 +29,21 @@ func TestDominantScript(t *testing.T) {
 	}
 }
 
-func TestIdentifyDevanagari(t *testing.T) {
-	for in, want := range map[string]string{
-		"मेरा नाम राहुल है":  "hi-IN",
-		"माझे नाव राहुल आहे": "mr-IN",
-		"शाळा": "mr-IN", // ळ is Marathi's
-		"आम्ही उद्या जाणार":        "mr-IN",
-		"बच्चा खेल रहा है":         "hi-IN", // -च्चा is not the Marathi genitive
-		"नमस्ते":                   "hi-IN", // no evidence: the default
-		"त्याच्या घरी कोणी नाही":   "mr-IN",
-		"क्या आप मेरी मदद करेंगे?": "hi-IN",
-	} {
-		got := Identify(in)
-		if got.LanguageCode == nil || *got.LanguageCode != want || *got.ScriptCode != "Deva" {
-			t.Errorf("Identify(%q) = %v, want %s", in, got.LanguageCode, want)
-		}
+func TestIdentifyLeavesSharedScriptsToTheModel(t *testing.T) {
+	got := Identify("माझे नाव राहुल आहे")
+	if got.LanguageCode != nil || *got.ScriptCode != "Deva" || !slices.Equal(got.Candidates, []string{"hi-IN", "mr-IN"}) {
+		t.Fatalf("Devanagari: %+v", got)
 	}
-	if got := Identify("ᱥᱟᱱ"); got.LanguageCode != nil || *got.ScriptCode != "Olck" {
+	if d := got.Decided("mr-IN"); *d.LanguageCode != "mr-IN" || d.Candidates != nil || *d.ScriptCode != "Deva" {
+		t.Errorf("decided mr-IN: %+v", d)
+	}
+	if d := got.Decided(""); *d.LanguageCode != "hi-IN" {
+		t.Errorf("the model could not tell: %v, want hi-IN as legacy", *d.LanguageCode)
+	}
+	if got := Identify("தமிழ் பேசுகிறேன்"); *got.LanguageCode != "ta-IN" || got.Candidates != nil {
+		t.Errorf("Tamil names its language: %+v", got)
+	}
+	if got := Identify("ᱥᱟᱱ"); got.LanguageCode != nil || *got.ScriptCode != "Olck" || got.Candidates != nil {
 		t.Errorf("Ol Chiki: %+v", got)
 	}
 	if got := Identify("!!!"); got.LanguageCode != nil || got.ScriptCode != nil {

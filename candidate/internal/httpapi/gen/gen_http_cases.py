@@ -27,6 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[3]))
 
+import httpx  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
@@ -38,6 +39,7 @@ from legacy.commerce.errors import (  # noqa: E402
 )
 from legacy.commerce.ratelimit import RateDecision  # noqa: E402
 from legacy.errors import install_error_handlers  # noqa: E402
+from legacy.inference.lid_route import detect  # noqa: E402
 from legacy.metering import install_commerce  # noqa: E402
 from legacy.request_id import RequestIdMiddleware  # noqa: E402
 from legacy.text.lid import LanguageIdentifier  # noqa: E402
@@ -93,8 +95,25 @@ def make_app() -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.include_router(text_router)
     app.state.billing = FakeBilling()
-    app.state.lid = LanguageIdentifier()
+    app.state.model_calls = []
+
+    def model(request: httpx.Request) -> httpx.Response:
+        """The inference server's /v1/lid, answered by its own model function (or refusing
+        the text MODEL_REFUSES, for the 502)."""
+        call = json.loads(request.content)
+        if call["text"] == MODEL_REFUSES:
+            app.state.model_calls.append({**call, "status": 500})
+            return httpx.Response(500, json={"error": {"message": "boom"}})
+        answer = detect(call["text"], call["candidates"])
+        app.state.model_calls.append({**call, "answer": answer})
+        return httpx.Response(200, json={"language_code": answer})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(model))
+    app.state.lid = LanguageIdentifier(client, "http://inference")
     return app
+
+
+MODEL_REFUSES = "मॉडल बंद है"
 
 
 JSON = "application/json"
@@ -121,6 +140,8 @@ LONG = "क" * 1000
 REQUESTS = [
     # text-lid: answers, billing, validation.
     req("lid-ok", "/text-lid", {"input": "माझे नाव राहुल आहे"}),
+    req("lid-hindi", "/text-lid", {"input": "मेरा नाम राहुल है"}),
+    req("lid-model-refuses", "/text-lid", {"input": MODEL_REFUSES}),
     req("lid-latin", "/text-lid", {"input": "Good morning"}),
     req("lid-null-fields", "/text-lid", {"input": "12345 !!!"}),
     req("lid-olck", "/text-lid", {"input": "ᱥᱟᱱᱛᱟᱲᱤ"}),
@@ -299,8 +320,10 @@ def main() -> None:
             "want": {"status": response.status_code, "headers": keep,
                      "body": response.content.decode("utf-8")},
             "billing": app.state.billing.calls,
+            "model_calls": app.state.model_calls,
         })  # fmt: skip
         app.state.billing.calls = []
+        app.state.model_calls = []
     target = HERE.parent / "testdata" / "http_cases.json"
     target.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {target}: {len(out)} cases")
