@@ -161,7 +161,9 @@ def test_the_ported_text_routes_answer_as_legacy_does(platform, candidate_url: s
     assert all(outcomes[route] for route in ("text-lid", "transliterate"))
 
 
-@pytest.mark.parametrize("path", ["/translate", "/v1/chat/completions", "/text-to-speech"])
+@pytest.mark.parametrize(
+    "path", ["/text-to-speech", "/speech-to-text", "/speech-to-text-translate"]
+)
 def test_a_route_not_ported_answers_501_with_the_envelope(candidate_url: str, path: str) -> None:
     answer = httpx.post(candidate_url + path, json={}, headers={"X-Request-ID": "np-1"})
     assert answer.status_code == 501

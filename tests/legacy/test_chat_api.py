@@ -1,4 +1,5 @@
-"""The chat API on the wire: SSE framing, body quirks, and billing a stream cut short."""
+"""The chat API on the wire: SSE framing, body quirks, and billing a stream cut short; legacy
+direct, through the proxy, and the Go candidate (issue 7)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,14 @@ def ledger(platform, request_id: str, *, wait_s: float = 5.0) -> dict[str, Decim
     return rows
 
 
+@pytest.fixture(params=["legacy", "candidate"])
+def side_url(request: pytest.FixtureRequest, platform) -> str:
+    """Legacy direct, or the Go candidate, for tests that need no proxy run."""
+    if request.param == "candidate":
+        return str(request.getfixturevalue("candidate_url"))
+    return str(platform.direct_url)
+
+
 def post(base_url: str, key: str, body: dict, **headers: str) -> httpx.Response:
     with httpx.Client(timeout=30) as http:
         return http.post(
@@ -46,7 +55,10 @@ def post(base_url: str, key: str, body: dict, **headers: str) -> httpx.Response:
         )  # fmt: skip
 
 
-def test_a_stream_cut_short_bills_exactly_the_tokens_delivered(base_url: str, platform) -> None:
+def test_a_stream_cut_short_bills_exactly_the_tokens_delivered(
+    ported_base_url: str, platform
+) -> None:
+    base_url = ported_base_url
     key = platform.make_tenant()
     body = {"model": "sarvam-m", "messages": QUESTION, "seed": 11}
     whole = post(base_url, key, body).json()
@@ -78,7 +90,8 @@ def test_a_stream_cut_short_bills_exactly_the_tokens_delivered(base_url: str, pl
     assert prefix_sums[4] <= billed["tokens_out"] < whole["usage"]["completion_tokens"]
 
 
-def test_sse_framing_and_streaming_decided_by_the_body(base_url: str, platform) -> None:
+def test_sse_framing_and_streaming_decided_by_the_body(ported_base_url: str, platform) -> None:
+    base_url = ported_base_url
     key = platform.make_tenant()
     body = {"model": "sarvam-m", "messages": QUESTION, "stream": True, "max_tokens": 6,
             "stream_options": {"include_usage": True}, "frequency_penalty": 0.5,
@@ -100,23 +113,22 @@ def test_sse_framing_and_streaming_decided_by_the_body(base_url: str, platform) 
     assert {c["id"] for c in chunks} == {chunks[0]["id"]}
 
 
-def test_every_completion_has_an_id_of_its_own(platform) -> None:
+def test_every_completion_has_an_id_of_its_own(side_url: str, platform) -> None:
     """Two completions under one request id (a retry, a shadow replay) are still two."""
     key = platform.make_tenant()
     body = {"model": "sarvam-m", "messages": QUESTION, "max_tokens": 2}
-    ids = [
-        post(platform.direct_url, key, body, **{"X-Request-ID": f"same-{n}"}).json()["id"]
-        for n in range(2)
-    ] + [
-        post(
-            platform.direct_url, key, body, **{"X-Banyan-Shadow": "1", "X-Request-ID": "same-0"}
-        ).json()["id"]
-    ]
+    same = f"same-{uuid.uuid4().hex[:8]}"
+    headers = [{"X-Request-ID": f"{same}-0"}, {"X-Request-ID": f"{same}-1"},
+               {"X-Banyan-Shadow": "1", "X-Request-ID": f"{same}-0"}]  # fmt: skip
+    ids = [post(side_url, key, body, **h).json()["id"] for h in headers]
     assert all(i.startswith("chatcmpl-") for i in ids)
     assert len(set(ids)) == 3
 
 
-def test_max_completion_tokens_is_max_tokens_and_null_means_absent(base_url: str, platform) -> None:
+def test_max_completion_tokens_is_max_tokens_and_null_means_absent(
+    ported_base_url: str, platform
+) -> None:
+    base_url = ported_base_url
     key = platform.make_tenant()
     body = {"model": "sarvam-m", "messages": QUESTION, "max_completion_tokens": 4,
             "seed": None, "stop": None, "tools": None}  # fmt: skip
@@ -141,18 +153,20 @@ def test_max_completion_tokens_is_max_tokens_and_null_means_absent(base_url: str
          "not among tools"),
     ],
 )  # fmt: skip
-def test_bad_bodies_are_clear_4xx(platform, body: dict, status: int, needle: str) -> None:
-    response = post(platform.direct_url, platform.make_tenant(), body)
+def test_bad_bodies_are_clear_4xx(
+    side_url: str, platform, body: dict, status: int, needle: str
+) -> None:
+    response = post(side_url, platform.make_tenant(), body)
     assert response.status_code == status, response.text
     assert needle in response.json()["error"]["message"]
 
 
-def test_a_refused_request_gives_its_hold_back(platform) -> None:
+def test_a_refused_request_gives_its_hold_back(side_url: str, platform) -> None:
     key = platform.make_tenant(credits="12")
     body = {"model": "sarvam-m", "messages": QUESTION, "max_tokens": 8190}
     for _ in range(3):  # each holds ~9.8 credits: a hold kept would make the next one a 402
-        assert post(platform.direct_url, key, body).status_code == 400
-    ok = post(platform.direct_url, key, {**body, "max_tokens": 10})
+        assert post(side_url, key, body).status_code == 400
+    ok = post(side_url, key, {**body, "max_tokens": 10})
     assert ok.status_code == 200, ok.text
 
 
@@ -192,10 +206,14 @@ BODIES = st.fixed_dictionaries(
 )  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# side_url is function-scoped but the same URL for every example: nothing to reset between them.
+@settings(
+    max_examples=60, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)  # fmt: skip
 @given(body=BODIES)
-def test_no_body_is_a_500(platform, chat_key: str, body: dict) -> None:
-    response = post(platform.direct_url, chat_key, body)
+def test_no_body_is_a_500(side_url: str, chat_key: str, body: dict) -> None:
+    response = post(side_url, chat_key, body)
     assert response.status_code < 500, response.text
     assert response.status_code in (200, 400, 422), response.text
 

@@ -1,20 +1,23 @@
-"""The per-model limits of /translate (pure: no server)."""
+"""The per-model limits of /translate: legacy's pure function, and the public answers of legacy
+(direct, through the proxy) and of the Go candidate."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from legacy.translate_api import TranslationRequest, model_refusal
 
+BASE = {"input": "hello", "source_language_code": "en-IN", "target_language_code": "hi-IN"}
+
 
 def _request(**fields: Any) -> TranslationRequest:
-    base = {"input": "hello", "source_language_code": "en-IN", "target_language_code": "hi-IN"}
-    return TranslationRequest.model_validate({**base, **fields})
+    return TranslationRequest.model_validate({**BASE, **fields})
 
 
-@pytest.mark.parametrize(
+LIMITS = pytest.mark.parametrize(
     ("fields", "model", "message"),
     [
         ({"input": "a" * 1001}, "mayura:v1", "mayura:v1 takes at most 1000; use sarvam-translate"),
@@ -28,9 +31,30 @@ def _request(**fields: Any) -> TranslationRequest:
         ({"output_script": "roman", "mode": "code-mixed"}, "mayura:v1", None),
     ],
 )
+
+
+@LIMITS
 def test_model_limits(fields: dict[str, Any], model: Any, message: str | None) -> None:
     refusal = model_refusal(_request(**fields), model)
     if message is None:
         assert refusal is None
     else:
         assert message in (refusal or "")
+
+
+@LIMITS
+def test_model_limits_are_the_public_answers(
+    platform, ported_base_url: str, fields: dict[str, Any], model: str, message: str | None
+) -> None:
+    """The refusal is the 400's message; a request within the limits is translated."""
+    key = platform.make_tenant(credits="1000", requests_per_minute=10_000)
+    answer = httpx.post(
+        f"{ported_base_url}/translate", json={**BASE, **fields, "model": model},
+        headers={"api-subscription-key": key}, timeout=30,
+    )  # fmt: skip
+    if message is None:
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["translated_text"]
+    else:
+        assert answer.status_code == 400, answer.text
+        assert message in answer.json()["error"]["message"]

@@ -1,4 +1,5 @@
-"""/translate with the real sarvamai SDK, direct and through the proxy."""
+"""/translate with the real sarvamai SDK: legacy direct, through the proxy, and the Go candidate
+(issue 7: a ported route passes the same SDK tests)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from legacy.text.scripts import dominant_script
 SENTENCE = "Hello, how are you? My name is Rahul. I have 25 books."
 
 
+def _url(platform, side: str, request: pytest.FixtureRequest) -> str:
+    """Legacy's URL, or the Go candidate's (started only when a test asks for it)."""
+    return platform.direct_url if side == "legacy" else request.getfixturevalue("candidate_url")
+
+
 @pytest.mark.parametrize(
     ("text", "source", "target", "script", "expected"),
     [
@@ -24,9 +30,9 @@ SENTENCE = "Hello, how are you? My name is Rahul. I have 25 books."
     ],
 )
 def test_translate_writes_the_target_language(
-    client, base_url: str, platform, text, source, target, script, expected
+    client, ported_base_url: str, platform, text, source, target, script, expected
 ) -> None:
-    sdk = client(base_url, platform.make_tenant())
+    sdk = client(ported_base_url, platform.make_tenant())
     answer = sdk.text.translate(
         input=text, source_language_code=source, target_language_code=target
     )
@@ -46,8 +52,8 @@ def test_translate_writes_the_target_language(
     ("text", "detected"),
     [("मेरा नाम राहुल है और मैं दिल्ली में रहता हूँ", "hi-IN"), ("வணக்கம், எப்படி இருக்கிறீர்கள்?", "ta-IN")],
 )
-def test_auto_reports_the_detected_language(client, base_url: str, platform, text, detected):
-    sdk = client(base_url, platform.make_tenant())
+def test_auto_reports_the_detected_language(client, ported_base_url: str, platform, text, detected):
+    sdk = client(ported_base_url, platform.make_tenant())
     answer = sdk.text.translate(
         input=text, source_language_code="auto", target_language_code="en-IN"
     )
@@ -55,16 +61,19 @@ def test_auto_reports_the_detected_language(client, base_url: str, platform, tex
     assert dominant_script(answer.translated_text) == "Latn"
 
 
-def test_identical_requests_translate_identically(client, base_url: str, platform) -> None:
-    sdk = client(base_url, platform.make_tenant())
+def test_identical_requests_translate_identically(client, ported_base_url: str, platform) -> None:
+    sdk = client(ported_base_url, platform.make_tenant())
     asks = dict(input=SENTENCE, source_language_code="en-IN", target_language_code="mr-IN")
     first, second = sdk.text.translate(**asks), sdk.text.translate(**asks)
     assert first.translated_text == second.translated_text
     assert first.request_id != second.request_id
 
 
-def test_mode_gender_output_script_and_numerals_change_the_output(client, platform) -> None:
-    sdk = client(platform.direct_url, platform.make_tenant())
+@pytest.mark.parametrize("side", ["legacy", "candidate"])
+def test_mode_gender_output_script_and_numerals_change_the_output(
+    client, platform, side: str, request
+) -> None:
+    sdk = client(_url(platform, side, request), platform.make_tenant())
 
     def hindi(text: str, **options: str) -> str:
         answer = sdk.text.translate(
@@ -86,12 +95,13 @@ def test_mode_gender_output_script_and_numerals_change_the_output(client, platfo
     assert "25" not in spoken
 
 
-def test_long_input_is_chunked_to_the_models_context(client, platform) -> None:
-    """1,900 characters: four times the model's 500-character context, so legacy splits it at
-    sentence ends and every sentence comes back, in order."""
+@pytest.mark.parametrize("side", ["legacy", "candidate"])
+def test_long_input_is_chunked_to_the_models_context(client, platform, side: str, request) -> None:
+    """1,900 characters: four times the model's 500-character context, so the platform splits
+    it at sentence ends and every sentence comes back, in order."""
     sentences = [f"Sentence {n} is good." for n in range(100)]
     text = " ".join(sentences)[:1900].rsplit(" ", 1)[0]
-    sdk = client(platform.direct_url, platform.make_tenant())
+    sdk = client(_url(platform, side, request), platform.make_tenant())
     answer = sdk.text.translate(
         input=text, source_language_code="en-IN", target_language_code="hi-IN",
         model="sarvam-translate:v1",
@@ -103,8 +113,8 @@ def test_long_input_is_chunked_to_the_models_context(client, platform) -> None:
     assert len(numbers) == text.count("Sentence")
 
 
-def test_each_model_has_its_limits(client, base_url: str, platform) -> None:
-    sdk = client(base_url, platform.make_tenant())
+def test_each_model_has_its_limits(client, ported_base_url: str, platform) -> None:
+    sdk = client(ported_base_url, platform.make_tenant())
     with pytest.raises(sarvamai.BadRequestError) as too_long:
         sdk.text.translate(
             input="a" * 1001, source_language_code="en-IN", target_language_code="hi-IN"
@@ -151,8 +161,9 @@ def test_each_model_has_its_limits(client, base_url: str, platform) -> None:
     assert "body.mode" in bad_mode.value.body["error"]["message"]
 
 
-def test_translation_is_billed_by_characters(client, platform) -> None:
-    sdk = client(platform.direct_url, platform.make_tenant())
+@pytest.mark.parametrize("side", ["legacy", "candidate"])
+def test_translation_is_billed_by_characters(client, platform, side: str, request) -> None:
+    sdk = client(_url(platform, side, request), platform.make_tenant())
     before = len(platform.ledger_rows("translate"))
     sdk.text.translate(input=SENTENCE, source_language_code="auto", target_language_code="hi-IN")
     assert platform.ledger_rows("translate")[before:] == [
@@ -160,12 +171,12 @@ def test_translation_is_billed_by_characters(client, platform) -> None:
     ]
 
 
-def test_bad_key_and_empty_wallet(client, base_url: str, platform) -> None:
+def test_bad_key_and_empty_wallet(client, ported_base_url: str, platform) -> None:
     asks = dict(input="hello", source_language_code="en-IN", target_language_code="hi-IN")
     with pytest.raises(sarvamai.ForbiddenError) as bad_key:
-        client(base_url, "sk_not_a_key").text.translate(**asks)
+        client(ported_base_url, "sk_not_a_key").text.translate(**asks)
     assert bad_key.value.body["error"]["code"] == "invalid_api_key_error"
     with pytest.raises(ApiError) as broke:
-        client(base_url, platform.make_tenant(credits="0")).text.translate(**asks)
+        client(ported_base_url, platform.make_tenant(credits="0")).text.translate(**asks)
     assert broke.value.status_code == 402
     assert broke.value.body["error"]["code"] == "insufficient_quota_error"

@@ -27,8 +27,12 @@ import (
 	"banyan/candidate/internal/billing"
 	"banyan/candidate/internal/httpapi"
 	"banyan/candidate/internal/lidmodel"
+	"banyan/candidate/internal/llmmodel"
 	"banyan/candidate/internal/reqid"
 	"banyan/candidate/internal/text"
+	"banyan/candidate/internal/tokenizer"
+	"banyan/candidate/internal/translation"
+	"banyan/candidate/internal/translationmodel"
 )
 
 // config is the command line, checked.
@@ -102,6 +106,32 @@ func main() {
 	}
 }
 
+// translator is the translation model's client, or nil when no inference URL is configured
+// (/translate then answers 503, as legacy does). Its calls have a transport of their own (a
+// clone of base), dialing under the model's connect timeout.
+func translator(inferenceURL string, base *http.Transport) translation.Model {
+	if inferenceURL == "" {
+		return nil
+	}
+	client := &http.Client{Transport: translationmodel.NewTransport(base)}
+	return translationmodel.New(inferenceURL, client, translationmodel.Timeout)
+}
+
+// chatRoutes is what the chat routes need: the chat model's client (none without an inference
+// URL: they then answer 503, as legacy does) on a transport of its own (a clone of base) with
+// the model's deadlines, the line-item billing, and the tokenizer, loaded once per process.
+func chatRoutes(inferenceURL string, base *http.Transport, biller *billing.Client) (httpapi.ChatConfig, error) {
+	words, err := tokenizer.Load()
+	if err != nil {
+		return httpapi.ChatConfig{}, err
+	}
+	c := httpapi.ChatConfig{Billing: biller, Tokenizer: words}
+	if inferenceURL != "" {
+		c.Model = llmmodel.New(inferenceURL, &http.Client{Transport: llmmodel.NewTransport(base)})
+	}
+	return c, nil
+}
+
 // run serves until SIGINT or SIGTERM, then lets in-flight requests finish (up to the grace).
 func run(cfg config, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -110,12 +140,19 @@ func run(cfg config, log *slog.Logger) error {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 64
 	client := &http.Client{Transport: transport}
+	biller := billing.New(cfg.legacyURL, cfg.internalToken, client, cfg.billingTimeout, log)
+	chatConfig, err := chatRoutes(cfg.inferenceURL, transport, biller)
+	if err != nil {
+		return err
+	}
 	handler := httpapi.New(httpapi.Config{
-		Logger:  log,
-		Billing: billing.New(cfg.legacyURL, cfg.internalToken, client, cfg.billingTimeout, log),
-		Text:    text.New(),
-		LID:     lidmodel.New(cfg.inferenceURL, client, lidmodel.DefaultTimeout),
-		Metrics: httpapi.NewMetrics(),
+		Logger:     log,
+		Billing:    biller,
+		Text:       text.New(),
+		LID:        lidmodel.New(cfg.inferenceURL, client, lidmodel.DefaultTimeout),
+		Metrics:    httpapi.NewMetrics(),
+		Translator: translator(cfg.inferenceURL, transport),
+		Chat:       chatConfig,
 	})
 	listener, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))
 	if err != nil {

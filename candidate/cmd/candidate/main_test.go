@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -34,5 +35,27 @@ func TestFlags(t *testing.T) {
 		if _, err := parseFlags(tc.args, env(nil)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want an error about %s", tc.args, err, tc.want)
 		}
+	}
+}
+
+func TestTranslatorOnlyWithAnInferenceURL(t *testing.T) {
+	base := http.DefaultTransport.(*http.Transport)
+	if translator("", base) != nil {
+		t.Error("a translator without an inference URL: /translate must answer 503")
+	}
+	if translator("http://127.0.0.1:8300", base) == nil {
+		t.Error("no translator with an inference URL")
+	}
+}
+
+func TestChatModelOnlyWithAnInferenceURL(t *testing.T) {
+	base := http.DefaultTransport.(*http.Transport)
+	none, err := chatRoutes("", base, nil)
+	if err != nil || none.Model != nil || none.Tokenizer == nil {
+		t.Errorf("without an inference URL: %+v %v (the chat routes must answer 503)", none, err)
+	}
+	some, err := chatRoutes("http://127.0.0.1:8300", base, nil)
+	if err != nil || some.Model == nil {
+		t.Errorf("with an inference URL: %+v %v", some, err)
 	}
 }

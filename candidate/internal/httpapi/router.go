@@ -128,9 +128,6 @@ var notPortedRoutes = []struct {
 	methods []string
 	match   func(string) bool
 }{
-	{"/translate", []string{http.MethodPost}, exact("/translate")},
-	{"/v1/chat/completions", []string{http.MethodPost}, exact("/v1/chat/completions")},
-	{"/v2/chat/completions", []string{http.MethodPost}, exact("/v2/chat/completions")},
 	{"/v1/models", []string{http.MethodGet}, exact("/v1/models")},
 	{"/v2/models", []string{http.MethodGet}, exact("/v2/models")},
 	{"/v1/models/{model_id}", []string{http.MethodGet}, oneSegmentUnder("/v1/models/")},

@@ -1,6 +1,7 @@
 // Package httpapi is the candidate's HTTP surface: the router, the error envelope, request
 // identity, panic recovery, metrics, and the handlers of the routes ported so far
-// (POST /text-lid, POST /transliterate); every other public route of legacy answers 501.
+// (POST /text-lid, POST /transliterate, POST /translate); every other public route of legacy
+// answers 501.
 package httpapi
 
 import (
@@ -13,6 +14,7 @@ import (
 	"banyan/candidate/internal/billing"
 	"banyan/candidate/internal/reqid"
 	"banyan/candidate/internal/text"
+	"banyan/candidate/internal/translation"
 )
 
 // Biller is the billing the routes need (billing.Client; a fake in tests).
@@ -28,33 +30,48 @@ type LanguageModel interface {
 	Choose(ctx context.Context, text string, candidates []string, requestID, traceparent string) (string, error)
 }
 
-// Config is what the server is built from; every field is required.
+// Config is what the server is built from; every field is required but Translator.
 type Config struct {
 	Logger  *slog.Logger
 	Billing Biller
 	Text    *text.Transliterator
 	LID     LanguageModel
 	Metrics *Metrics
+	// Translator is the translation model (translationmodel.Client); nil when no inference URL
+	// is configured, and /translate then answers 503, as legacy does.
+	Translator translation.Model
+	// Chat is the chat routes' model, line-item billing and tokenizer (chat.go); without a
+	// model they answer 503, as legacy does.
+	Chat ChatConfig
 }
 
 // Server is the candidate's http.Handler.
 type Server struct {
-	log     *slog.Logger
-	billing Biller
-	text    *text.Transliterator
-	lid     LanguageModel
-	metrics *Metrics
-	router  router
+	log        *slog.Logger
+	billing    Biller
+	text       *text.Transliterator
+	writer     *text.Writer
+	lid        LanguageModel
+	translator translation.Model
+	chat       ChatConfig
+	metrics    *Metrics
+	router     router
 }
 
 // New builds the server and its route table.
 func New(cfg Config) *Server {
-	s := &Server{log: cfg.Logger, billing: cfg.Billing, text: cfg.Text, lid: cfg.LID, metrics: cfg.Metrics}
+	s := &Server{
+		log: cfg.Logger, billing: cfg.Billing, text: cfg.Text, writer: text.NewWriter(cfg.Text),
+		lid: cfg.LID, translator: cfg.Translator, chat: cfg.Chat, metrics: cfg.Metrics,
+	}
 	s.router.routes = []*route{
 		{name: "/healthz", methods: []string{http.MethodGet}, match: exact("/healthz"), handler: s.healthz},
 		{name: "/metrics", methods: []string{http.MethodGet}, match: exact("/metrics"), handler: s.serveMetrics},
 		{name: "/text-lid", methods: []string{http.MethodPost}, match: exact("/text-lid"), handler: s.identifyLanguage},
 		{name: "/transliterate", methods: []string{http.MethodPost}, match: exact("/transliterate"), handler: s.transliterate},
+		{name: "/translate", methods: []string{http.MethodPost}, match: exact("/translate"), handler: s.translate},
+		{name: "/v1/chat/completions", methods: []string{http.MethodPost}, match: exact("/v1/chat/completions"), handler: s.chatCompletions},
+		{name: "/v2/chat/completions", methods: []string{http.MethodPost}, match: exact("/v2/chat/completions"), handler: s.chatCompletions},
 	}
 	for _, np := range notPortedRoutes {
 		s.router.routes = append(s.router.routes, &route{name: np.name, methods: np.methods, match: np.match, handler: notPorted})

@@ -69,7 +69,6 @@ func TestEnvelopeCarriesTheRequestID(t *testing.T) {
 func TestRoutesNotPortedAnswer501(t *testing.T) {
 	srv := newTestServer(&fakeLedger{})
 	for _, tc := range []struct{ method, path string }{
-		{"POST", "/translate"}, {"POST", "/v1/chat/completions"}, {"POST", "/v2/chat/completions"},
 		{"POST", "/text-to-speech"}, {"POST", "/text-to-speech/stream"}, {"POST", "/speech-to-text"},
 		{"POST", "/speech-to-text-translate"}, {"GET", "/v1/models"}, {"GET", "/v2/models"},
 		{"GET", "/v1/models/sarvam-105b"}, {"GET", "/speech-to-text/ws"},
@@ -94,9 +93,9 @@ func TestRoutesNotPortedAnswer501(t *testing.T) {
 	}
 	// A wrong method on a route not ported yet is still a 405.
 	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/translate", nil))
+	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/text-to-speech", nil))
 	if rec.Code != 405 || rec.Header().Get("Allow") != "POST" {
-		t.Errorf("GET /translate: %d %v", rec.Code, rec.Header())
+		t.Errorf("GET /text-to-speech: %d %v", rec.Code, rec.Header())
 	}
 	rec = httptest.NewRecorder()
 	srv.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/models", nil))

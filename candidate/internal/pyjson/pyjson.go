@@ -5,8 +5,9 @@
 // code points. Legacy puts that position in its 422 message ("body.14: JSON decode error"),
 // so encoding/json, which reports byte offsets and different places, cannot stand in.
 //
-// Only what request validation needs is kept: the kind of every value, strings (with a flag
-// for lone surrogates, which Go strings cannot hold), arrays and objects.
+// Kept: the kind of every value, strings (with a flag for lone surrogates, which Go strings
+// cannot hold), numbers as written (json.loads makes an int of an integer literal and a float
+// of any other), arrays, and objects with their keys in Python's dict order.
 package pyjson
 
 import (
@@ -38,9 +39,16 @@ type Value struct {
 	// written as U+FFFD and flagged by LoneSurrogate.
 	Str           string
 	LoneSurrogate bool
-	Items         []Value
+	// Num is a Number's literal as written ("-0", "2.5e3", "NaN", "-Infinity").
+	Num   string
+	Items []Value
 	// Fields holds an Object's members; of duplicate keys the last wins, as in Python.
 	Fields map[string]Value
+	// Keys are an Object's keys in Python's dict order: each where it first appeared.
+	Keys []string
+	// KeySurrogate flags an Object one of whose keys held a lone surrogate (written, like a
+	// string's, as U+FFFD in Keys and Fields).
+	KeySurrogate bool
 }
 
 // SyntaxError is json.JSONDecodeError: Pos is the index, in code points of the decoded
@@ -231,15 +239,15 @@ func (d *decoder) scan(idx, depth int) (Value, int, error) {
 		}
 	case 'N':
 		if d.hasAt(idx, "NaN") {
-			return Value{Kind: Number}, idx + 3, nil
+			return Value{Kind: Number, Num: "NaN"}, idx + 3, nil
 		}
 	case 'I':
 		if d.hasAt(idx, "Infinity") {
-			return Value{Kind: Number}, idx + 8, nil
+			return Value{Kind: Number, Num: "Infinity"}, idx + 8, nil
 		}
 	case '-':
 		if d.hasAt(idx, "-Infinity") {
-			return Value{Kind: Number}, idx + 9, nil
+			return Value{Kind: Number, Num: "-Infinity"}, idx + 9, nil
 		}
 	}
 	return d.scanNumber(idx)
@@ -295,7 +303,7 @@ func (d *decoder) scanNumber(start int) (Value, int, error) {
 	if !isFloat && intDigits > maxIntDigits {
 		return Value{}, 0, ErrUndecodable // int(): "Exceeds the limit (4300 digits)"
 	}
-	return Value{Kind: Number}, idx, nil
+	return Value{Kind: Number, Num: string(s[start:idx])}, idx, nil
 }
 
 // scanString is scanstring_unicode with strict=True; end is the index after the quote.
@@ -404,6 +412,8 @@ func hex4(digits []rune) (rune, bool) {
 func (d *decoder) scanObject(idx, depth int) (Value, int, error) {
 	s := d.s
 	fields := map[string]Value{}
+	var keys []string
+	keySurrogate := false
 	idx = d.skipWhitespace(idx)
 	if idx >= len(s) || s[idx] != '}' {
 		for {
@@ -423,6 +433,10 @@ func (d *decoder) scanObject(idx, depth int) (Value, int, error) {
 			if err != nil {
 				return Value{}, 0, err
 			}
+			keySurrogate = keySurrogate || key.LoneSurrogate
+			if _, seen := fields[key.Str]; !seen {
+				keys = append(keys, key.Str)
+			}
 			fields[key.Str] = value
 			idx = d.skipWhitespace(next)
 			if idx < len(s) && s[idx] == '}' {
@@ -434,7 +448,7 @@ func (d *decoder) scanObject(idx, depth int) (Value, int, error) {
 			idx = d.skipWhitespace(idx + 1)
 		}
 	}
-	return Value{Kind: Object, Fields: fields}, idx + 1, nil
+	return Value{Kind: Object, Fields: fields, Keys: keys, KeySurrogate: keySurrogate}, idx + 1, nil
 }
 
 // scanArray is _parse_array_unicode; idx is just after the '['.

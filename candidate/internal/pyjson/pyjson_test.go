@@ -82,3 +82,31 @@ func TestDeepNestingIsUndecodable(t *testing.T) {
 		t.Errorf("2000 levels: got %v, want ErrUndecodable (CPython's RecursionError)", err)
 	}
 }
+
+func TestNumbersAsWrittenAndKeysInDictOrder(t *testing.T) {
+	v, err := Decode([]byte(`{"b": -0, "a": 2.5e3, "c": NaN, "b": -Infinity, "d": [1E400, 0.10]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(v.Keys); got != "[b a c d]" {
+		t.Errorf("keys = %s, want Python's dict order [b a c d] (a repeated key keeps its place)", got)
+	}
+	for key, want := range map[string]string{"a": "2.5e3", "b": "-Infinity", "c": "NaN"} {
+		if got := v.Fields[key].Num; got != want {
+			t.Errorf("%s: Num = %q, want %q", key, got, want)
+		}
+	}
+	if items := v.Fields["d"].Items; items[0].Num != "1E400" || items[1].Num != "0.10" {
+		t.Errorf("d = %+v", items)
+	}
+}
+
+func TestAKeyWithALoneSurrogateIsFlagged(t *testing.T) {
+	v, err := Decode([]byte(`{"a\udc00": 1, "b": {"c": 2}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.KeySurrogate || v.Fields["b"].KeySurrogate || v.Keys[0] != "a\uFFFD" {
+		t.Errorf("got %+v", v)
+	}
+}

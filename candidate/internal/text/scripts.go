@@ -24,12 +24,16 @@ func IsCoreLanguage(code string) bool {
 	return false
 }
 
-// scriptOfLanguage is legacy's SCRIPT_OF_LANGUAGE for the languages this package serves, in
-// legacy's order: the first language of a script is the one the script alone stands for.
+// scriptOfLanguage is legacy's SCRIPT_OF_LANGUAGE (all 23 languages: /translate writes
+// native digits for any of them), in legacy's order: the first language of a script is the
+// one the script alone stands for.
 var scriptOfLanguage = []struct{ language, script string }{
 	{"hi-IN", "Deva"}, {"mr-IN", "Deva"}, {"bn-IN", "Beng"}, {"pa-IN", "Guru"},
 	{"gu-IN", "Gujr"}, {"od-IN", "Orya"}, {"ta-IN", "Taml"}, {"te-IN", "Telu"},
 	{"kn-IN", "Knda"}, {"ml-IN", "Mlym"}, {"en-IN", "Latn"}, {"ur-IN", "Arab"},
+	{"as-IN", "Beng"}, {"brx-IN", "Deva"}, {"doi-IN", "Deva"}, {"kok-IN", "Deva"},
+	{"ks-IN", "Arab"}, {"mai-IN", "Deva"}, {"mni-IN", "Mtei"}, {"ne-IN", "Deva"},
+	{"sa-IN", "Deva"}, {"sat-IN", "Olck"}, {"sd-IN", "Arab"},
 }
 
 // ScriptOf is the ISO 15924 code a language is written in ("" when unknown here).

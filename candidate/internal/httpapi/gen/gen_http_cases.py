@@ -300,30 +300,35 @@ REQUESTS = [
 ]
 
 
+def record(app: FastAPI, client: TestClient, case: dict[str, Any]) -> dict[str, Any]:
+    """Send one case to the app and record legacy's answer, its billing calls and its
+    language-identification model calls (then forgotten, for the next case)."""
+    headers = case["headers"]
+    # A later x-request-id (header_list) is a repeat of the header: legacy takes the last.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        # (legacy logs the 500's traceback; it is expected here)
+        response = client.request(case["method"], case["path"], content=case["body"],
+                                  headers=headers)  # fmt: skip
+    keep = {k: v for k, v in response.headers.items()
+            if k in ("content-type", "allow", "location", "x-request-id", "retry-after")
+            or k.startswith("x-ratelimit-")}  # fmt: skip
+    recorded = {
+        "name": case["name"], "method": case["method"], "path": case["path"],
+        "headers": headers, "body": base64.b64encode(case["body"]).decode(),
+        "want": {"status": response.status_code, "headers": keep,
+                 "body": response.content.decode("utf-8")},
+        "billing": app.state.billing.calls,
+        "model_calls": app.state.model_calls,
+    }  # fmt: skip
+    app.state.billing.calls = []
+    app.state.model_calls = []
+    return recorded
+
+
 def main() -> None:
     app = make_app()
     client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
-    out = []
-    for case in REQUESTS:
-        headers = case["headers"]
-        # A later x-request-id (header_list) is a repeat of the header: legacy takes the last.
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            # (legacy logs the 500's traceback; it is expected here)
-            response = client.request(case["method"], case["path"], content=case["body"],
-                                      headers=headers)  # fmt: skip
-        keep = {k: v for k, v in response.headers.items()
-                if k in ("content-type", "allow", "location", "x-request-id", "retry-after")
-                or k.startswith("x-ratelimit-")}  # fmt: skip
-        out.append({
-            "name": case["name"], "method": case["method"], "path": case["path"],
-            "headers": headers, "body": base64.b64encode(case["body"]).decode(),
-            "want": {"status": response.status_code, "headers": keep,
-                     "body": response.content.decode("utf-8")},
-            "billing": app.state.billing.calls,
-            "model_calls": app.state.model_calls,
-        })  # fmt: skip
-        app.state.billing.calls = []
-        app.state.model_calls = []
+    out = [record(app, client, case) for case in REQUESTS]
     target = HERE.parent / "testdata" / "http_cases.json"
     target.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {target}: {len(out)} cases")
