@@ -57,7 +57,7 @@ type ChatConfig struct {
 
 // chatCompletions is POST /v1|v2/chat/completions.
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	body, ok := readBody(w, r, chatBodyLimit)
 	if !ok {
 		return
 	}

@@ -181,3 +181,20 @@ func TestTheChatRoutesTakeOnlyPOST(t *testing.T) {
 		t.Errorf("%d %v", rec.Code, rec.Header())
 	}
 }
+
+// A prompt within the model's context can be megabytes of JSON (a cl100k token spans up to
+// 128 spaces); legacy reads it, so the candidate must too, and refuses only past that bound.
+func TestAPromptWithinTheContextIsReadWhateverItsSize(t *testing.T) {
+	srv := newChatServer(t, &scriptedModel{}, &unavailableLedger{}, loadTokenizer(t))
+	body := func(spaces int) string {
+		return `{"model": "sarvam-105b", "messages": [{"role": "user", "content": "hi` +
+			strings.Repeat(" ", spaces) + `"}]}`
+	}
+	// 2 MiB of spaces is about 16,400 tokens: read, counted, then stopped by the ledger.
+	if rec := postChat(t, srv, body(2<<20), "Authorization", "Bearer ok"); rec.Code != 503 {
+		t.Errorf("2 MiB prompt: %d %.200s", rec.Code, rec.Body)
+	}
+	if rec := postChat(t, srv, body(chatBodyLimit), "Authorization", "Bearer ok"); rec.Code != 413 {
+		t.Errorf("past the limit: %d %.200s", rec.Code, rec.Body)
+	}
+}

@@ -23,7 +23,7 @@ var (
 
 // identifyLanguage is POST /text-lid: the input's language and script, billed by characters.
 func (s *Server) identifyLanguage(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	body, ok := readBody(w, r, bodyLimit)
 	if !ok {
 		return
 	}
@@ -58,7 +58,7 @@ func (s *Server) identifyLanguage(w http.ResponseWriter, r *http.Request) {
 // transliterate is POST /transliterate: the input in the target language's script, billed by
 // characters; the hold is released when the text cannot be transliterated as asked.
 func (s *Server) transliterate(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	body, ok := readBody(w, r, bodyLimit)
 	if !ok {
 		return
 	}

@@ -120,7 +120,7 @@ func (s *Server) detectedSource(w http.ResponseWriter, r *http.Request, req tran
 
 // translate is POST /translate.
 func (s *Server) translate(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	body, ok := readBody(w, r, bodyLimit)
 	if !ok {
 		return
 	}

@@ -22,6 +22,11 @@ import (
 // routes take at most 1000 characters, so 1 MiB is far above any valid request.
 const bodyLimit = 1 << 20
 
+// chatBodyLimit is the cap for the chat routes, whose valid requests are bounded by the
+// model's context (32,768 tokens at most) rather than by characters: a cl100k token spans
+// up to 128 bytes (a run of spaces), so a prompt legacy accepts can reach 4 MiB of JSON.
+const chatBodyLimit = 8 << 20
+
 // problems collects validation failures, each "loc: message".
 type problems []string
 
@@ -41,14 +46,14 @@ const (
 
 // readBody is FastAPI's body handling for a JSON model: the decoded object, or false after
 // answering (422 for a missing, non-object or malformed body; 400 for undecodable bytes;
-// 413 past bodyLimit).
-func readBody(w http.ResponseWriter, r *http.Request) (map[string]pyjson.Value, bool) {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, bodyLimit))
+// 413 past limit).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) (map[string]pyjson.Value, bool) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			writeError(w, r, http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("the request body is over %d bytes", bodyLimit), "")
+				fmt.Sprintf("the request body is over %d bytes", limit), "")
 			return nil, false
 		}
 		writeError(w, r, http.StatusBadRequest, msgParseError, "")
