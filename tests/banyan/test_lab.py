@@ -153,10 +153,24 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
     )
     assert lid.status_code == 200, lid.text
     assert lid.headers["x-banyan-served-by"] == "legacy"
-    compared = 'banyan_shadow_outcomes_total{route="text-lid"'
-    while compared not in httpx.get(info["shadow_url"] + "/metrics").text:
-        assert time.monotonic() < deadline + 10, "the text-lid request was never compared"
-        time.sleep(0.1)
+    ported = {
+        "translate": ("/translate", {"input": "Hello", "source_language_code": "en-IN",
+                                     "target_language_code": "hi-IN"}),
+        "chat-completions": ("/v1/chat/completions", {
+            "model": "sarvam-m", "messages": [{"role": "user", "content": "Hello!"}]}),
+    }  # fmt: skip
+    for path, body in ported.values():
+        answer = httpx.post(info["proxy_url"] + path, json=body, headers=key, timeout=30)
+        assert answer.status_code == 200, answer.text
+    # Every ported route is compared as soon as traffic flows, and agrees (the chat's own
+    # completion id and timestamp are named ignore rules in banyan.yaml).
+    for route in ("text-lid", *ported):
+        counted = f'banyan_shadow_outcomes_total{{route="{route}"'
+        while counted not in (metrics := httpx.get(info["shadow_url"] + "/metrics").text):
+            assert time.monotonic() < deadline + 30, f"the {route} request was never compared"
+            time.sleep(0.1)
+        outcomes = [line for line in metrics.splitlines() if line.startswith(counted)]
+        assert all('outcome="matched"' in o or 'outcome="ignored"' in o for o in outcomes), outcomes
     speech = httpx.post(info["inference_url"] + "/v1/tts", json={"text": "lab"}, timeout=10)
     assert speech.headers["x-sample-rate"] == "22050"
     names = {p.name() for p in lab.descendants()}
