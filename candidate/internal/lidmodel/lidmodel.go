@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"banyan/candidate/internal/httpxtext"
 )
 
 // DefaultTimeout bounds one call (the model answers in about a millisecond).
@@ -61,7 +63,7 @@ func (c *Client) Choose(ctx context.Context, text string, candidates []string, r
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return "", &Failed{Message: "the language-identification model is unreachable: " + err.Error()}
+		return "", unreachable(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Request-ID", requestID)
@@ -70,12 +72,12 @@ func (c *Client) Choose(ctx context.Context, text string, candidates []string, r
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", &Failed{Message: "the language-identification model is unreachable: " + err.Error()}
+		return "", unreachable(err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return "", &Failed{Message: "the language-identification model is unreachable: " + err.Error()}
+		return "", unreachable(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return "", &Failed{Message: fmt.Sprintf("the language-identification model refused the text (%d)", resp.StatusCode)}
@@ -95,4 +97,9 @@ func (c *Client) Choose(ctx context.Context, text string, candidates []string, r
 		}
 	}
 	return "", &Failed{Message: fmt.Sprintf("the language-identification model answered %q, not one of %v", *answer.LanguageCode, candidates)}
+}
+
+// unreachable is a call that got no answer, in legacy's words.
+func unreachable(err error) *Failed {
+	return &Failed{Message: "the language-identification model is unreachable: " + httpxtext.Describe(err)}
 }

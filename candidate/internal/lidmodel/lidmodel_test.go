@@ -78,4 +78,14 @@ func TestChooseWithoutAServerAndPastItsDeadline(t *testing.T) {
 	if !errors.As(err, &failed) || time.Since(started) > 2*time.Second {
 		t.Errorf("a hung model: %v after %v", err, time.Since(started))
 	}
+	// Legacy's words for these: httpx's ReadTimeout has no message, ConnectError says it tried.
+	if failed != nil && failed.Message != "the language-identification model is unreachable: " {
+		t.Errorf("a hung model: %q", failed.Message)
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	_, err = New(closed.URL, closed.Client(), time.Second).Choose(context.Background(), "x", []string{"hi-IN", "mr-IN"}, "r", "")
+	if !errors.As(err, &failed) || failed.Message != "the language-identification model is unreachable: All connection attempts failed" {
+		t.Errorf("a model not listening: %v", err)
+	}
 }

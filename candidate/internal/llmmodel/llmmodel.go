@@ -28,12 +28,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"banyan/candidate/internal/chat"
+	"banyan/candidate/internal/httpxtext"
 	"banyan/candidate/internal/pyjson"
 )
 
@@ -322,23 +322,7 @@ func readError(err error) error {
 	return err
 }
 
-// unreachable is a call that got no answer, described as legacy's httpx client describes it
-// (str of its exception) for the failures met in practice; anything else in Go's words.
-// (The same mapping as translationmodel's.)
+// unreachable is a call that got no answer, in legacy's words.
 func unreachable(err error) *Unavailable {
-	var dns *net.DNSError
-	var netErr net.Error
-	reason := err.Error()
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
-		errors.As(err, &netErr) && netErr.Timeout():
-		reason = "" // httpx's ConnectTimeout and ReadTimeout have no message
-	case errors.Is(err, syscall.ECONNREFUSED):
-		reason = "All connection attempts failed"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		reason = "Server disconnected without sending a response."
-	case errors.As(err, &dns) && dns.IsNotFound:
-		reason = "[Errno -2] Name or service not known"
-	}
-	return &Unavailable{Message: "the chat model is unreachable: " + reason}
+	return &Unavailable{Message: "the chat model is unreachable: " + httpxtext.Describe(err)}
 }

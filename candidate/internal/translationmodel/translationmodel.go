@@ -19,8 +19,9 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"time"
+
+	"banyan/candidate/internal/httpxtext"
 )
 
 // Timeout bounds each call; ConnectTimeout bounds the dial of a new connection.
@@ -114,22 +115,7 @@ func (c *Client) Translate(ctx context.Context, call Call) (string, error) {
 	return *answer.TranslatedText, nil
 }
 
-// unreachable is a call that got no answer, described as legacy's httpx client describes it
-// (str of its exception) for the failures met in practice; anything else in Go's words.
+// unreachable is a call that got no answer, in legacy's words.
 func unreachable(err error) *Failed {
-	var dns *net.DNSError
-	var netErr net.Error
-	reason := err.Error()
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
-		errors.As(err, &netErr) && netErr.Timeout():
-		reason = "" // httpx's ConnectTimeout and ReadTimeout have no message
-	case errors.Is(err, syscall.ECONNREFUSED):
-		reason = "All connection attempts failed"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		reason = "Server disconnected without sending a response."
-	case errors.As(err, &dns) && dns.IsNotFound:
-		reason = "[Errno -2] Name or service not known"
-	}
-	return &Failed{Message: "the translation model is unreachable: " + reason}
+	return &Failed{Message: "the translation model is unreachable: " + httpxtext.Describe(err)}
 }
