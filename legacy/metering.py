@@ -4,7 +4,9 @@ Every billed route does ``auth = await open_charge(request, route=..., unit=...,
 before any work (so an empty wallet is a 402 before the first byte of a stream) and
 ``await close_charge(request, auth, quantity)`` with the measured usage (a route metering
 several units passes ``{unit: quantity}`` both times, e.g. ``tokens_in`` and ``tokens_out``);
-if the work fails, ``abandon_charge`` gives the hold back. The key comes from
+if the work fails, ``abandon_charge`` gives the hold back, and a request that dies of an
+unexpected error (a 500) with a charge still open has it given back by
+:class:`ReleaseHoldsOnFailure`, rather than left to expire (rfcs/0006 §2). The key comes from
 ``api-subscription-key`` or ``Authorization: Bearer`` (sdk-contract §1.1); a request with
 ``X-Banyan-Shadow: 1`` bills the shadow ledger and skips the rate limiter (brief §4).
 
@@ -27,6 +29,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from banyan.contract import SHADOW
+from banyan.logs import get_logger
 from legacy.commerce.billing import Authorization, Billing, Settlement, Usage
 from legacy.commerce.errors import CommerceError, InvalidApiKey, RateLimited
 from legacy.commerce.ratelimit import RateDecision, rate_limit_headers
@@ -34,6 +37,7 @@ from legacy.errors import ErrorCode, error_response
 
 __all__ = [
     "RateLimitHeaders",
+    "ReleaseHoldsOnFailure",
     "abandon_charge",
     "api_key_from",
     "close_charge",
@@ -42,6 +46,8 @@ __all__ = [
 ]
 
 _OPENAI_STYLE = ("/v1/", "/v2/")
+_OPEN_CHARGES = "open_charges"  # request state: the charges opened and not yet closed
+_log = get_logger(__name__)
 
 
 def api_key_from(headers: Mapping[str, str]) -> str | None:
@@ -73,8 +79,10 @@ async def open_charge(
         request_id=request.state.request_id,
         shadow=request.headers.get(SHADOW) == "1",
     )  # fmt: skip
+    state = request.scope.setdefault("state", {})
     if auth.rate is not None:
-        request.scope.setdefault("state", {})["rate_decision"] = auth.rate
+        state["rate_decision"] = auth.rate
+    state.setdefault(_OPEN_CHARGES, []).append(auth)
     return auth
 
 
@@ -85,12 +93,22 @@ async def close_charge(
     reservation's one unit, or ``{unit: quantity}`` for a reservation of several."""
     billing = _billing(request)
     if isinstance(quantity, Decimal):
-        return await billing.settle(auth.reservation_id, unit=auth.unit, quantity=quantity)
-    return await billing.settle(auth.reservation_id, usage=quantity)
+        settled = await billing.settle(auth.reservation_id, unit=auth.unit, quantity=quantity)
+    else:
+        settled = await billing.settle(auth.reservation_id, usage=quantity)
+    _closed(request.scope, auth)
+    return settled
 
 
 async def abandon_charge(request: HTTPConnection, auth: Authorization) -> None:
     await _billing(request).release(auth.reservation_id)
+    _closed(request.scope, auth)
+
+
+def _closed(scope: Scope, auth: Authorization) -> None:
+    still_open: list[Authorization] = scope.get("state", {}).get(_OPEN_CHARGES, [])
+    if auth in still_open:
+        still_open.remove(auth)
 
 
 async def _refuse(request: Request, exc: Exception) -> JSONResponse:
@@ -128,6 +146,41 @@ class RateLimitHeaders:
         await self.app(scope, receive, send_with_limits)
 
 
+class ReleaseHoldsOnFailure:
+    """Gives back the holds of a request that fails with an unexpected error (pure ASGI).
+
+    A handler that raises past its own ``abandon_charge`` (a bug: a KeyError on a model's
+    answer, a library's overflow) is answered 500 by the error handler, and its hold would
+    otherwise stay reserved until the reservation expires, keeping the customer's credits
+    from other requests meanwhile. Only the exception path: a request that ends normally
+    has closed its charges itself (a stream settles what it delivered)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            await self._release_open(scope)
+            raise
+
+    @staticmethod
+    async def _release_open(scope: Scope) -> None:
+        still_open: list[Authorization] = scope.get("state", {}).pop(_OPEN_CHARGES, [])
+        billing = cast(Billing, scope["app"].state.billing)
+        for auth in still_open:
+            try:
+                await billing.release(auth.reservation_id)
+            except Exception as exc:  # the request's own error is the one to report
+                _log.warning("could not release the hold of a failed request",
+                             reservation_id=str(auth.reservation_id), error=repr(exc))  # fmt: skip
+
+
 def install_commerce(app: FastAPI) -> None:
     app.add_exception_handler(CommerceError, _refuse)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(ReleaseHoldsOnFailure)

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.anyio
 class Text(BaseModel):
     input: str
     fail: bool = False
+    crash: bool = False  # a bug between authorize and settle: the handler raises
 
 
 def with_billed_routes(app: FastAPI) -> FastAPI:
@@ -31,6 +32,8 @@ def with_billed_routes(app: FastAPI) -> FastAPI:
         if body.fail:
             await abandon_charge(request, auth)
             return {"ok": False}
+        if body.crash:
+            raise KeyError("translated_text")
         settled = await close_charge(request, auth, Decimal(len(body.input)))
         return {"ok": True, "credits": str(settled.credits)}
 
@@ -50,7 +53,8 @@ async def platform(database_url, redis_url) -> AsyncIterator[tuple[httpx.AsyncCl
         await conn.close()
     app = with_billed_routes(create_app(database_url=database_url, redis_url=redis_url))
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        # The 500 a crash gets is the answer under test, not an error of the test.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://legacy") as client:
             yield client, key, broke
 
@@ -145,3 +149,27 @@ async def test_failed_work_gives_the_hold_back(platform, database_url) -> None:
         assert await conn.fetchval("SELECT state FROM legacy.reservations") == "released"
     finally:
         await conn.close()
+
+
+async def test_a_request_that_crashes_after_its_hold_gives_the_hold_back(
+    platform, database_url
+) -> None:
+    """Found by the Go candidate's parity runs (rfcs/0006 §2): legacy's 500s left the hold to
+    expire, keeping the credits from the customer's other requests until then."""
+    client, key, _ = platform
+    response = await client.post(
+        "/test", json={"input": "abc", "crash": True},
+        headers={"api-subscription-key": key, "X-Request-ID": "crash-1"},
+    )  # fmt: skip
+    assert response.status_code == 500
+    assert response.json()["error"]["request_id"] == "crash-1"
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT sum(reserved) FROM legacy.wallets") == Decimal("0.0000")
+        assert await conn.fetchval("SELECT state FROM legacy.reservations") == "released"
+        assert await conn.fetchval("SELECT count(*) FROM legacy.ledger") == 0
+    finally:
+        await conn.close()
+    # The wallet serves the next request in full.
+    ok = await client.post("/test", json={"input": "abc"}, headers={"api-subscription-key": key})
+    assert ok.json()["ok"] is True

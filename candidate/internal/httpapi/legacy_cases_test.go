@@ -161,14 +161,9 @@ type httpCase struct {
 }
 
 // knownHTTPDivergences are cases where the candidate deliberately answers otherwise.
-var knownHTTPDivergences = map[string]string{
-	// Legacy lets num2words' NumberTooLargeError escape, so the hold is never released
-	// (it expires); the candidate answers the same 500 but gives the hold back at once.
-	"tl-too-large": "billing: the candidate releases the hold",
-	// Likewise when the translation model answers 200 with a body that is not a translation:
-	// legacy's KeyError is a 500 that leaves the hold; the candidate releases it.
-	"tr-model-garbage": "billing: the candidate releases the hold",
-}
+// None now: the 500s where legacy left the hold to expire (num2words' NumberTooLargeError,
+// a translation model answering garbage) release it since metering.ReleaseHoldsOnFailure.
+var knownHTTPDivergences = map[string]string{}
 
 var generatedID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
