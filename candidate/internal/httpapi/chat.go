@@ -83,8 +83,8 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	payload, err := chat.Payload(req, budget)
 	if err != nil {
-		// Legacy's encoder raises before the call and nothing catches it: a 500 that leaves
-		// the hold to expire. The candidate answers the same 500 and gives the hold back.
+		// Legacy's encoder raises before the call and nothing catches it: a 500, the hold
+		// given back.
 		s.releaseTokenCharge(r, c)
 		s.log.ErrorContext(r.Context(), "the chat request cannot be sent to the model", "error", err)
 		dropRateLimitHeaders(w.Header())
@@ -127,7 +127,7 @@ func (s *Server) answerWhole(w http.ResponseWriter, r *http.Request, c *charge, 
 		events = append(events, event)
 		if end, ok := event.(chat.End); ok {
 			if !isFinishReason(end.FinishReason) {
-				// Legacy's response model refuses it: an unhandled 500 (hold left to expire).
+				// Legacy's response model refuses it: an unhandled 500, the hold given back.
 				s.releaseTokenCharge(r, c)
 				s.log.ErrorContext(r.Context(), "the chat model finished with an unknown reason", "finish_reason", end.FinishReason)
 				dropRateLimitHeaders(w.Header())
@@ -233,12 +233,15 @@ func (s *Server) openTokenCharge(w http.ResponseWriter, r *http.Request, model s
 			w.Header()[name] = values
 		}
 	}
-	return &charge{auth: auth, req: req}, true
+	c := &charge{auth: auth, req: req}
+	holdsOf(r.Context()).opened(auth, func() { s.releaseTokenCharge(r, c) })
+	return c, true
 }
 
 // settleTokens charges what was measured; it runs past a client that went away, under the
 // billing client's own deadline.
 func (s *Server) settleTokens(r *http.Request, c *charge, prompt, completion int) error {
+	holdsOf(r.Context()).closed(c.auth)
 	usage := []billing.Line{{Unit: "tokens_in", Quantity: prompt}, {Unit: "tokens_out", Quantity: completion}}
 	err := s.chat.Billing.SettleLines(context.WithoutCancel(r.Context()), c.req, c.auth, usage)
 	s.metrics.billingCall("settle", outcome(err))
@@ -256,6 +259,7 @@ func (s *Server) closeTokenCharge(w http.ResponseWriter, r *http.Request, c *cha
 
 // releaseTokenCharge gives the hold back; a failed release is only logged (it expires).
 func (s *Server) releaseTokenCharge(r *http.Request, c *charge) {
+	holdsOf(r.Context()).closed(c.auth)
 	err := s.chat.Billing.Release(context.WithoutCancel(r.Context()), c.req, c.auth)
 	s.metrics.billingCall("release", outcome(err))
 	if err != nil {

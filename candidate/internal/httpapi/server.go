@@ -108,16 +108,19 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	id := reqid.Accept(lastHeader(r, reqid.Header))
-	r = r.WithContext(reqid.With(r.Context(), id))
+	ctx, open := withHolds(reqid.With(r.Context(), id))
+	r = r.WithContext(ctx)
 	rec := &statusRecorder{ResponseWriter: w}
 	rec.Header().Set(reqid.Header, id)
 	name := "unmatched"
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
+				open.releaseAll()
 				panic(p)
 			}
 			s.log.ErrorContext(r.Context(), "unhandled panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			open.releaseAll()
 			if rec.status == 0 {
 				dropRateLimitHeaders(rec.Header())
 				writeError(rec, r, http.StatusInternalServerError, internalErrorMessage, "")

@@ -157,12 +157,15 @@ func (s *Server) openCharge(w http.ResponseWriter, r *http.Request, route string
 			w.Header()[name] = values
 		}
 	}
-	return &charge{auth: auth, req: req}, true
+	c := &charge{auth: auth, req: req}
+	holdsOf(r.Context()).opened(auth, func() { s.abandonCharge(r, c) })
+	return c, true
 }
 
 // closeCharge settles the measured quantity; it runs past a client that went away (the work
 // is done and the ledger must say so), under the billing client's own deadline.
 func (s *Server) closeCharge(w http.ResponseWriter, r *http.Request, c *charge, quantity int) bool {
+	holdsOf(r.Context()).closed(c.auth)
 	err := s.billing.Settle(context.WithoutCancel(r.Context()), c.req, c.auth, quantity)
 	s.metrics.billingCall("settle", outcome(err))
 	if err != nil {
@@ -175,6 +178,7 @@ func (s *Server) closeCharge(w http.ResponseWriter, r *http.Request, c *charge, 
 // abandonCharge gives the hold back after a failure; a failed release is only logged (the
 // hold expires on its own) so the client still gets the answer to its request.
 func (s *Server) abandonCharge(r *http.Request, c *charge) {
+	holdsOf(r.Context()).closed(c.auth)
 	err := s.billing.Release(context.WithoutCancel(r.Context()), c.req, c.auth)
 	s.metrics.billingCall("release", outcome(err))
 	if err != nil {

@@ -170,8 +170,8 @@ func (s *Server) translate(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, http.StatusBadGateway, failed.Message, "")
 			return
 		}
-		// Legacy does not catch an answer that is not a translation either: a 500 (it leaves
-		// the hold to expire; the candidate gives it back at once).
+		// Legacy does not catch an answer that is not a translation either: a 500, the hold
+		// given back.
 		s.log.ErrorContext(r.Context(), "the translation model's answer is unreadable", "error", err)
 		dropRateLimitHeaders(w.Header())
 		writeError(w, r, http.StatusInternalServerError, internalErrorMessage, "")
