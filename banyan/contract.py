@@ -11,6 +11,7 @@ import os
 import re
 
 __all__ = [
+    "MAX_REQUEST_ID",
     "REQUEST_ID",
     "REQUEST_ID_B",
     "SERVED_BY",
@@ -32,7 +33,8 @@ SHADOW_B = SHADOW.encode()
 TRACEPARENT_B = TRACEPARENT.encode()
 SERVED_BY_B = SERVED_BY.encode()
 
-_VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
+MAX_REQUEST_ID = 128  # characters; a longer id is replaced, not trusted
+_VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,%d}$" % MAX_REQUEST_ID)
 # W3C Trace Context: version-traceid-parentid-flags, all lower-case hex; all-zero ids invalid.
 _TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
 

@@ -48,6 +48,7 @@ import httpx
 
 from banyan.logs import get_logger
 from proxy._types import Side
+from shadow.replay import noise_request_id
 
 __all__ = [
     "BillingJoiner",
@@ -63,7 +64,6 @@ BillingState: TypeAlias = Literal[
     "joined", "candidate_missing", "legacy_missing", "live_row_for_shadow"
 ]
 _log = get_logger(__name__)
-NOISE_SUFFIX = ".noise"  # the noise sampler's second legacy call (rfcs/0005 §5)
 MAX_IDS_PER_CALL = 100  # the ledger endpoint's limit
 
 
@@ -280,7 +280,7 @@ class BillingJoiner:
                 continue
             row = join_ledgers(
                 item.request_id, item.route, item.served_by, ledgers,
-                found.get(item.request_id + NOISE_SUFFIX), final=item.final,
+                found.get(_noise_id(item.request_id)), final=item.final,
             )  # fmt: skip
             if row is not None:
                 rows.append(row)
@@ -296,7 +296,7 @@ class BillingJoiner:
             [
                 ("request_id", rid)
                 for item in due
-                for rid in (item.request_id, item.request_id + NOISE_SUFFIX)
+                for rid in (item.request_id, _noise_id(item.request_id))
             ]
         )
         response = await self._client.get("/internal/v1/ledger", params=params)
@@ -341,3 +341,8 @@ class BillingJoiner:
                 self._counts[what] += 1
             else:
                 self._requeue(item)
+
+
+def _noise_id(request_id: str) -> str:
+    """The id the noise sampler's call was billed under (shadow.replay.noise_request_id)."""
+    return noise_request_id(request_id.encode("latin-1", "replace")).decode("latin-1")

@@ -33,7 +33,7 @@ from shadow.compare.explain import explain
 from shadow.metrics import Counters
 from shadow.model import CandidateGarbage, Diff, Observation, Trial, Verdict
 from shadow.noise import NoiseLearner
-from shadow.replay import NOISE_SUFFIX, Replayer
+from shadow.replay import Replayer, noise_request_id
 from shadow.store import ResultStore
 
 __all__ = ["Judged", "ShadowEngine", "judge", "skip_recorder"]
@@ -93,11 +93,11 @@ def _noise_diffs(trial: Trial, config: CompareConfig) -> tuple[Diff, ...] | None
 
 def _same_request(noise: Observation, request_id: str) -> Observation:
     """The noise answer as if it had been given the request's own id. The noise call runs under
-    ``<id>.noise`` only so that ledgers keep it apart; an answer echoing its id (``request_id``
-    fields, headers) would otherwise teach that the echo is noise, and a candidate that got the
-    echo wrong would then pass."""
+    ``<id>.noise`` (:func:`noise_request_id`) only so that ledgers keep it apart; an answer
+    echoing its id (``request_id`` fields, headers) would otherwise teach that the echo is
+    noise, and a candidate that got the echo wrong would then pass."""
     own = request_id.encode("latin-1", "replace")
-    derived = own + NOISE_SUFFIX
+    derived = noise_request_id(own)
     if derived not in noise.body and not any(derived in value for _, value in noise.headers):
         return noise
     return dataclasses.replace(

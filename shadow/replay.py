@@ -26,12 +26,13 @@ deliberately doesn't do: compare, store, or decide anything from the answers.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random as random_module
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Final, Protocol
 
-from banyan.contract import REQUEST_ID_B, SHADOW_B, TRACEPARENT_B
+from banyan.contract import MAX_REQUEST_ID, REQUEST_ID_B, SHADOW_B, TRACEPARENT_B
 from banyan.logs import get_logger
 from proxy._types import Side
 from proxy.config import RouteConfig
@@ -41,10 +42,23 @@ from shadow.metrics import Counters
 from shadow.model import Observation, Trial
 from shadow.replay_client import ReplayClient, ReplayFailure
 
-__all__ = ["Replayer", "WsReplay", "replay_headers", "served_observation"]
+__all__ = ["Replayer", "WsReplay", "noise_request_id", "replay_headers", "served_observation"]
 
 _log = get_logger(__name__)
 NOISE_SUFFIX: Final = b".noise"
+
+
+def noise_request_id(request_id: bytes) -> bytes:
+    """The id of the noise sampler's second legacy call: ``<id>.noise``, kept apart from the
+    request's own in every ledger (rfcs/0005 §5). A service replaces an id over
+    ``MAX_REQUEST_ID`` characters with a random one, which would lose the call's ledger row
+    and make an echoed id look like noise; so a long id is shortened to its SHA-256 first."""
+    derived = request_id + NOISE_SUFFIX
+    if len(derived) <= MAX_REQUEST_ID:
+        return derived
+    return hashlib.sha256(request_id).hexdigest().encode() + NOISE_SUFFIX
+
+
 # A replayed answer is read up to the route's body cap (the served one fit in it, or it would
 # not have been mirrored), but never less than this.
 _MIN_BODY_CAP: Final = 1024 * 1024
@@ -157,7 +171,7 @@ class Replayer:
         legacy_base = self._urls.get(route.legacy)
         noise_task: asyncio.Task[Observation] | None = None
         if legacy_base is not None and self._random() < route.shadow.noise_sample:
-            noise_id = record.request_id + NOISE_SUFFIX
+            noise_id = noise_request_id(record.request_id)
             noise_task = asyncio.create_task(
                 self._call(legacy_base, record, noise_id, timeout, cap)
             )

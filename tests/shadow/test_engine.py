@@ -17,7 +17,7 @@ from shadow.engine import ShadowEngine, judge, skip_recorder
 from shadow.metrics import Counters
 from shadow.model import Trial
 from shadow.noise import NoiseLearner, NoiseSettings
-from shadow.replay import Replayer
+from shadow.replay import Replayer, noise_request_id
 from shadow.store import ResultStore
 
 from .conftest import observation, trial
@@ -110,26 +110,30 @@ def test_a_field_legacy_varies_by_itself_is_learned_as_noise() -> None:
     assert [d.path for d in second.verdict.mismatched] == ["text"]
 
 
-def test_the_noise_calls_own_request_id_echo_is_not_learned_as_noise() -> None:
-    """The noise call runs under ``<id>.noise``; legacy echoes it. Were that echo compared as
-    is, ``request_id`` would be learned as noise and a candidate echoing the wrong id would
-    pass."""
+@pytest.mark.parametrize("prefix", ["req", "r" * 124], ids=["short", "near-the-128-limit"])
+def test_the_noise_calls_own_request_id_echo_is_not_learned_as_noise(prefix: str) -> None:
+    """The noise call runs under ``<id>.noise`` (a digest of a long id: the services replace
+    an id over 128 characters); legacy echoes it. Were that echo compared as is,
+    ``request_id`` would be learned as noise and a candidate echoing the wrong id would pass."""
     learner = noise()
     for n in range(5):
-        rid = f"req-{n}"
+        rid = f"{prefix}-{n}"
+        echo = noise_request_id(rid.encode()).decode()
         judged = judge(
             trial(rid, legacy=observation(body=body(request_id=rid, text="x")),
                   candidate=observation(body=body(request_id=rid, text="x")),
-                  noise=observation(body=body(request_id=f"{rid}.noise", text="x"),
+                  noise=observation(body=body(request_id=echo, text="x"),
                                     headers=((b"content-type", b"application/json"),
-                                             (b"x-request-id", f"{rid}.noise".encode())))),
+                                             (b"x-request-id", echo.encode())))),
             CONFIG, (), learner,
         )  # fmt: skip
         assert judged.noise_diffs == ()
+    rid = f"{prefix}-9"
     wrong = judge(
-        trial("req-9", legacy=observation(body=body(request_id="req-9", text="x")),
+        trial(rid, legacy=observation(body=body(request_id=rid, text="x")),
               candidate=observation(body=body(request_id="other", text="x")),
-              noise=observation(body=body(request_id="req-9.noise", text="x"))),
+              noise=observation(body=body(request_id=noise_request_id(rid.encode()).decode(),
+                                          text="x"))),
         CONFIG, (), learner,
     )  # fmt: skip
     assert [d.path for d in wrong.verdict.mismatched] == ["request_id"]

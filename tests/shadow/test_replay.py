@@ -11,12 +11,13 @@ from dataclasses import replace
 
 import pytest
 
+from banyan.contract import accept_request_id
 from proxy.config import RouteConfig, ShadowSettings
 from proxy.mirror import MirrorRecord
 from shadow import replay as replay_module
 from shadow.metrics import Counters
 from shadow.model import Observation
-from shadow.replay import Replayer, replay_headers, served_observation
+from shadow.replay import Replayer, noise_request_id, replay_headers, served_observation
 from tests.proxy.conftest import ScriptedUpstream, start_upstream
 
 pytestmark = pytest.mark.anyio
@@ -241,6 +242,34 @@ async def test_a_sampled_noise_call_asks_legacy_again_under_its_own_id(sides) ->
     assert trial.noise is not None
     assert b'"upstream": "legacy"' in trial.noise.body
     assert dict(candidate.stats.requests[0].headers)["x-request-id"] == "req-1"
+
+
+def test_the_noise_id_stays_within_the_request_id_limit() -> None:
+    """A service replaces an id over 128 characters with a random one, which would lose the
+    noise call's ledger row and make its echoed id look like noise."""
+    assert noise_request_id(b"req-1") == b"req-1.noise"
+    fits = b"a" * 122
+    assert noise_request_id(fits) == fits + b".noise"
+    for long_id in (b"a" * 123, b"b" * 128):
+        derived = noise_request_id(long_id)
+        assert len(derived) <= 128
+        assert derived.endswith(b".noise")
+        assert accept_request_id(derived) == derived  # kept, not replaced
+        assert noise_request_id(long_id) == derived
+    assert noise_request_id(b"a" * 123) != noise_request_id(b"a" * 124)
+
+
+async def test_a_long_request_ids_noise_call_keeps_an_id_the_services_accept(sides) -> None:
+    legacy, candidate = sides
+    long_id = b"x" * 125
+    async with replayer_for(legacy, candidate, Counters(), random=lambda: 0.0) as replayer:
+        trial = await replayer.run(record(request_id=long_id), route_config(noise_sample=1.0))
+    assert trial is not None
+    assert trial.noise is not None
+    (noise_request,) = legacy.stats.requests
+    sent = dict(noise_request.headers)["x-request-id"].encode()
+    assert sent == noise_request_id(long_id)
+    assert accept_request_id(sent) == sent
 
 
 async def test_noise_is_not_called_outside_its_sample(sides) -> None:
