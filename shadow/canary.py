@@ -9,7 +9,8 @@ requests the candidate served with those legacy served:
   a breach when ``candidate > legacy + error_rate_epsilon``;
 - **p99**: estimated from ``banyan_proxy_request_duration_seconds`` buckets (linear within a
   bucket, as Prometheus' ``histogram_quantile``); a breach when
-  ``candidate > p99_ratio * legacy``.
+  ``candidate > p99_ratio * legacy`` and the candidate is slower by over ``p99_floor_ms``
+  (a bucket's width is noise, not a regression).
 
 Nothing is judged before the candidate served ``min_requests`` in the window. A breach rolls
 the route back through the admin API — ``POST /routes/{name}/rollback`` with ``to: shadow``,
@@ -69,6 +70,9 @@ class CanarySettings:
     min_requests: int = 50
     p99_ratio: float = 1.5
     error_rate_epsilon: float = 0.02
+    # The p99 gate also needs the candidate slower by more than this: p99s estimated from the
+    # proxy's buckets (1 ms, 2.5 ms, 5 ms, ...) differ by a bucket's width on noise alone.
+    p99_floor_ms: float = 5.0
 
 
 def _number(raw: Mapping[str, Any], key: str, default: float) -> float:
@@ -93,6 +97,7 @@ def parse_canary(raw: Mapping[str, Any]) -> CanarySettings:
     min_requests = raw.get("min_requests", defaults.min_requests)
     p99_ratio = _number(raw, "p99_ratio", defaults.p99_ratio)
     epsilon = _number(raw, "error_rate_epsilon", defaults.error_rate_epsilon)
+    floor_ms = _number(raw, "p99_floor_ms", defaults.p99_floor_ms)
     if interval_s <= 0:
         raise ValueError(f"evidence.canary.interval_s must be > 0, not {interval_s}")
     if window_s < interval_s:
@@ -108,7 +113,9 @@ def parse_canary(raw: Mapping[str, Any]) -> CanarySettings:
         raise ValueError(f"evidence.canary.p99_ratio must be >= 1, not {p99_ratio}")
     if not 0 <= epsilon < 1:
         raise ValueError(f"evidence.canary.error_rate_epsilon must be in [0, 1), not {epsilon}")
-    return CanarySettings(window_s, interval_s, min_requests, p99_ratio, epsilon)
+    if floor_ms < 0:
+        raise ValueError(f"evidence.canary.p99_floor_ms must be >= 0, not {floor_ms}")
+    return CanarySettings(window_s, interval_s, min_requests, p99_ratio, epsilon, floor_ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +209,12 @@ def evaluate(
         candidate.p99_s is not None
         and legacy.p99_s is not None
         and candidate.p99_s > settings.p99_ratio * legacy.p99_s
+        and (candidate.p99_s - legacy.p99_s) * 1000 > settings.p99_floor_ms
     ):
         reason = (
             f"auto-rollback: p99 candidate {candidate.p99_s * 1000:.1f}ms >"
             f" {settings.p99_ratio:g} x legacy {legacy.p99_s * 1000:.1f}ms"
+            f" and slower by over {settings.p99_floor_ms:g}ms"
             f" ({candidate.requests} vs {legacy.requests} requests in {settings.window_s:g}s)"
         )
         return Evaluation(route, candidate, legacy, True, "p99", reason)

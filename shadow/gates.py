@@ -6,7 +6,11 @@ exactly which number was short. Settings come from the ``evidence.gates`` block 
 
     evidence:
       gates: {window: 1h, min_compared: 100, min_parity: 0.99, p99_ratio: 1.2,
-              billing_tolerance: 0.005, error_rate_epsilon: 0.01}
+              p99_floor_ms: 2, billing_tolerance: 0.005, error_rate_epsilon: 0.01}
+
+The p99 gate fails only when the candidate is slower by the ratio *and* by more than
+``p99_floor_ms``: on a route answering in a millisecond or two, a ratio alone would refuse a
+promotion for a difference no customer can see.
 
 Only promotions *out of* shadow or canary are gated (shadow → canary, canary → larger canary,
 canary → candidate): legacy → shadow risks nothing (customers still get legacy's answer) and a
@@ -42,6 +46,7 @@ class GateSettings:
     min_compared: int = 100
     min_parity: float = 0.99
     p99_ratio: float = 1.2
+    p99_floor_ms: float = 2.0
     billing_tolerance: float = 0.005
     error_rate_epsilon: float = 0.01
 
@@ -96,8 +101,8 @@ def parse_gates(raw: Mapping[str, Any] | None) -> GateSettings:
     if not isinstance(raw, Mapping):
         raise ValueError(f"evidence.gates: expected a mapping, not {raw!r}")
     defaults = GateSettings()
-    known = {"window", "min_compared", "min_parity", "p99_ratio", "billing_tolerance",
-             "error_rate_epsilon"}  # fmt: skip
+    known = {"window", "min_compared", "min_parity", "p99_ratio", "p99_floor_ms",
+             "billing_tolerance", "error_rate_epsilon"}  # fmt: skip
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ValueError(
@@ -113,6 +118,7 @@ def parse_gates(raw: Mapping[str, Any] | None) -> GateSettings:
         min_compared=min_compared,
         min_parity=_number(raw, "min_parity", defaults.min_parity, low=0, high=1),
         p99_ratio=_number(raw, "p99_ratio", defaults.p99_ratio, low=0, high=math.inf),
+        p99_floor_ms=_number(raw, "p99_floor_ms", defaults.p99_floor_ms, low=0, high=math.inf),
         billing_tolerance=_number(
             raw, "billing_tolerance", defaults.billing_tolerance, low=0, high=math.inf
         ),
@@ -178,11 +184,15 @@ def check_gates(route_report: Mapping[str, Any], settings: GateSettings) -> list
     candidate_p99 = _num(_get(route_report, "latency_ms", "candidate", "p99"))
     if legacy_p99 is None or candidate_p99 is None:
         failures.append(GateFailure("p99", f"p99 latency unknown for one side {window}"))
-    elif candidate_p99 > settings.p99_ratio * legacy_p99:
+    elif (
+        candidate_p99 > settings.p99_ratio * legacy_p99
+        and candidate_p99 - legacy_p99 > settings.p99_floor_ms
+    ):
         failures.append(GateFailure(
             "p99",
             f"candidate p99 {candidate_p99:.1f} ms > {settings.p99_ratio:g} x legacy p99 "
-            f"{legacy_p99:.1f} ms = {settings.p99_ratio * legacy_p99:.1f} ms {window}",
+            f"{legacy_p99:.1f} ms = {settings.p99_ratio * legacy_p99:.1f} ms {window} "
+            f"(and slower by more than {settings.p99_floor_ms:g} ms)",
         ))  # fmt: skip
 
     failures.extend(_billing(route_report, compared, settings, window))

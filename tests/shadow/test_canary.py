@@ -258,6 +258,26 @@ def test_p99_is_interpolated_within_its_bucket() -> None:
     assert evaluation.gate == "p99"
 
 
+def test_a_p99_slower_only_by_a_bucket_width_is_not_a_breach() -> None:
+    """1.8 ms against 0.9 ms is twice as slow and still invisible to a customer: the ratio
+    alone would roll back a candidate for the width of the proxy's first buckets."""
+    counters = Counters()
+    for _ in range(100):
+        counters.inc("banyan_proxy_requests_total", "r", "candidate", "200")
+        counters.inc("banyan_proxy_requests_total", "r", "legacy", "200")
+        counters.observe_served("r", "candidate", 0.0018)  # in (1 ms, 2.5 ms]
+        counters.observe_served("r", "legacy", 0.0009)  # in (0, 1 ms]
+    samples = parse_prometheus(render_prometheus(counters))
+    lenient = evaluate("r", samples, None, CanarySettings(min_requests=10))
+    assert lenient.candidate.p99_s is not None
+    assert lenient.legacy.p99_s is not None
+    assert lenient.candidate.p99_s > 1.5 * lenient.legacy.p99_s
+    assert lenient.judged
+    assert lenient.gate is None
+    strict = evaluate("r", samples, None, CanarySettings(min_requests=10, p99_floor_ms=0))
+    assert strict.gate == "p99"
+
+
 def test_a_counter_reset_counts_from_zero() -> None:
     before = parse_prometheus(render_prometheus(counters_with("r", "candidate", {"500": 90}, 0.01)))
     after = parse_prometheus(render_prometheus(counters_with("r", "candidate", {"200": 30}, 0.01)))
@@ -281,13 +301,15 @@ def test_prometheus_text_is_parsed_with_escapes() -> None:
 
 
 def test_parse_canary_defaults_and_errors() -> None:
-    assert parse_canary({}) == CanarySettings(60, 10, 50, 1.5, 0.02)
+    assert parse_canary({}) == CanarySettings(60, 10, 50, 1.5, 0.02, 5.0)
+    assert parse_canary({"p99_floor_ms": 0}).p99_floor_ms == 0
     assert parse_canary({"window_s": 120, "min_requests": 5}).window_s == 120
     for raw, field_name in [
         ({"window_s": "1m"}, "evidence.canary.window_s"),
         ({"window_s": 5}, "evidence.canary.window_s"),
         ({"interval_s": 0}, "evidence.canary.interval_s"),
         ({"min_requests": 0}, "evidence.canary.min_requests"),
+        ({"p99_floor_ms": -1}, "evidence.canary.p99_floor_ms"),
         ({"min_requests": 2.5}, "evidence.canary.min_requests"),
         ({"p99_ratio": 0.5}, "evidence.canary.p99_ratio"),
         ({"error_rate_epsilon": True}, "evidence.canary.error_rate_epsilon"),

@@ -74,7 +74,8 @@ def test_a_healthy_route_passes_every_gate() -> None:
         (
             {"latency_ms.candidate.p99": 312.0},
             "p99",
-            "candidate p99 312.0 ms > 1.2 x legacy p99 200.0 ms = 240.0 ms over 1h",
+            "candidate p99 312.0 ms > 1.2 x legacy p99 200.0 ms = 240.0 ms over 1h "
+            "(and slower by more than 2 ms)",
         ),
         (
             {"billing.delta_ratio": -0.0123, "billing.candidate_credits": 987.7,
@@ -148,6 +149,16 @@ def test_thresholds_come_from_the_settings() -> None:
     assert messages[2].startswith("candidate p99 230.0 ms > 1.1 x legacy p99 200.0 ms = 220.0")
 
 
+def test_a_p99_slower_by_less_than_the_floor_passes() -> None:
+    """1.9 ms against 1.2 ms is 1.6 x and no customer can tell: the floor keeps a fast route's
+    promotion from failing on a ratio of noise."""
+    fast = with_(healthy(), "latency_ms", {"legacy": {"p99": 1.2}, "candidate": {"p99": 1.9}})
+    assert check_gates(fast, GateSettings()) == []
+    failed = check_gates(fast, GateSettings(p99_floor_ms=0.5))
+    assert [f.gate for f in failed] == ["p99"]
+    assert parse_gates({"p99_floor_ms": 0}).p99_floor_ms == 0
+
+
 def test_parse_gates_defaults_and_window() -> None:
     assert parse_gates({}) == GateSettings()
     assert parse_gates(None) == GateSettings()
@@ -167,6 +178,7 @@ def test_parse_gates_defaults_and_window() -> None:
         ({"min_compared": 1.5}, "evidence.gates.min_compared"),
         ({"min_parity": 1.5}, "evidence.gates.min_parity"),
         ({"p99_ratio": "fast"}, "evidence.gates.p99_ratio"),
+        ({"p99_floor_ms": -1}, "evidence.gates.p99_floor_ms"),
         ({"billing_tolerance": -0.1}, "evidence.gates.billing_tolerance"),
         ({"error_rate_epsilon": True}, "evidence.gates.error_rate_epsilon"),
         ({"min_parrity": 0.9}, "evidence.gates.min_parrity"),
