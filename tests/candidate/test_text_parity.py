@@ -162,7 +162,12 @@ def test_the_ported_text_routes_answer_as_legacy_does(platform, candidate_url: s
 
 
 @pytest.mark.parametrize(
-    "path", ["/text-to-speech", "/speech-to-text", "/speech-to-text-translate"]
+    "path",
+    [
+        "/text-to-speech/stream",
+        "/speech-to-text/job/v1/status",
+        "/speech-to-text-translate/job/v1/status",
+    ],
 )
 def test_a_route_not_ported_answers_501_with_the_envelope(candidate_url: str, path: str) -> None:
     answer = httpx.post(candidate_url + path, json={}, headers={"X-Request-ID": "np-1"})

@@ -29,10 +29,12 @@ import (
 	"banyan/candidate/internal/lidmodel"
 	"banyan/candidate/internal/llmmodel"
 	"banyan/candidate/internal/reqid"
+	"banyan/candidate/internal/stt"
 	"banyan/candidate/internal/text"
 	"banyan/candidate/internal/tokenizer"
 	"banyan/candidate/internal/translation"
 	"banyan/candidate/internal/translationmodel"
+	"banyan/candidate/internal/tts"
 )
 
 // config is the command line, checked.
@@ -117,6 +119,26 @@ func translator(inferenceURL string, base *http.Transport) translation.Model {
 	return translationmodel.New(inferenceURL, client, translationmodel.Timeout)
 }
 
+// speech is the text-to-speech model's client, or nil when no inference URL is configured
+// (/text-to-speech then answers 503, as legacy does), on a transport of its own (a clone of
+// base) dialing under the model's connect timeout; each call has the model's deadline.
+func speech(inferenceURL string, base *http.Transport) tts.Model {
+	if inferenceURL == "" {
+		return nil
+	}
+	return tts.New(inferenceURL, &http.Client{Transport: tts.NewTransport(base)}, tts.Timeout)
+}
+
+// recognizer is the speech-recognition model's client, or nil when no inference URL is
+// configured (/speech-to-text then answers 503, as legacy does), on a transport of its own (a
+// clone of base) dialing under the model's connect timeout; each call has the model's deadline.
+func recognizer(inferenceURL string, base *http.Transport) stt.Model {
+	if inferenceURL == "" {
+		return nil
+	}
+	return stt.New(inferenceURL, &http.Client{Transport: stt.NewTransport(base)}, stt.Timeout)
+}
+
 // chatRoutes is what the chat routes need: the chat model's client (none without an inference
 // URL: they then answer 503, as legacy does) on a transport of its own (a clone of base) with
 // the model's deadlines, the line-item billing, and the tokenizer, loaded once per process.
@@ -153,6 +175,10 @@ func run(cfg config, log *slog.Logger) error {
 		Metrics:    httpapi.NewMetrics(),
 		Translator: translator(cfg.inferenceURL, transport),
 		Chat:       chatConfig,
+		Speech:     speech(cfg.inferenceURL, transport),
+		Recognition: httpapi.RecognitionConfig{
+			Model: recognizer(cfg.inferenceURL, transport), Billing: biller,
+		},
 	})
 	listener, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))
 	if err != nil {

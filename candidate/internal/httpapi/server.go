@@ -15,6 +15,7 @@ import (
 	"banyan/candidate/internal/reqid"
 	"banyan/candidate/internal/text"
 	"banyan/candidate/internal/translation"
+	"banyan/candidate/internal/tts"
 )
 
 // Biller is the billing the routes need (billing.Client; a fake in tests).
@@ -43,19 +44,27 @@ type Config struct {
 	// Chat is the chat routes' model, line-item billing and tokenizer (chat.go); without a
 	// model they answer 503, as legacy does.
 	Chat ChatConfig
+	// Speech is the text-to-speech model (tts.Client); nil when no inference URL is
+	// configured, and /text-to-speech then answers 503, as legacy does.
+	Speech tts.Model
+	// Recognition is /speech-to-text's model and decimal billing (stt.go); without a model
+	// it answers 503, as legacy does.
+	Recognition RecognitionConfig
 }
 
 // Server is the candidate's http.Handler.
 type Server struct {
-	log        *slog.Logger
-	billing    Biller
-	text       *text.Transliterator
-	writer     *text.Writer
-	lid        LanguageModel
-	translator translation.Model
-	chat       ChatConfig
-	metrics    *Metrics
-	router     router
+	log         *slog.Logger
+	billing     Biller
+	text        *text.Transliterator
+	writer      *text.Writer
+	lid         LanguageModel
+	translator  translation.Model
+	chat        ChatConfig
+	speech      tts.Model
+	recognition RecognitionConfig
+	metrics     *Metrics
+	router      router
 }
 
 // New builds the server and its route table.
@@ -63,6 +72,8 @@ func New(cfg Config) *Server {
 	s := &Server{
 		log: cfg.Logger, billing: cfg.Billing, text: cfg.Text, writer: text.NewWriter(cfg.Text),
 		lid: cfg.LID, translator: cfg.Translator, chat: cfg.Chat, metrics: cfg.Metrics,
+		speech:      cfg.Speech,
+		recognition: cfg.Recognition,
 	}
 	s.router.routes = []*route{
 		{name: "/healthz", methods: []string{http.MethodGet}, match: exact("/healthz"), handler: s.healthz},
@@ -72,6 +83,9 @@ func New(cfg Config) *Server {
 		{name: "/translate", methods: []string{http.MethodPost}, match: exact("/translate"), handler: s.translate},
 		{name: "/v1/chat/completions", methods: []string{http.MethodPost}, match: exact("/v1/chat/completions"), handler: s.chatCompletions},
 		{name: "/v2/chat/completions", methods: []string{http.MethodPost}, match: exact("/v2/chat/completions"), handler: s.chatCompletions},
+		{name: "/text-to-speech", methods: []string{http.MethodPost}, match: exact("/text-to-speech"), handler: s.textToSpeech},
+		{name: "/speech-to-text", methods: []string{http.MethodPost}, match: exact("/speech-to-text"), handler: s.speechToText},
+		{name: "/speech-to-text-translate", methods: []string{http.MethodPost}, match: exact("/speech-to-text-translate"), handler: s.speechToTextTranslate},
 	}
 	for _, np := range notPortedRoutes {
 		s.router.routes = append(s.router.routes, &route{name: np.name, methods: np.methods, match: np.match, handler: notPorted})

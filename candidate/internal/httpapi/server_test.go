@@ -69,8 +69,8 @@ func TestEnvelopeCarriesTheRequestID(t *testing.T) {
 func TestRoutesNotPortedAnswer501(t *testing.T) {
 	srv := newTestServer(&fakeLedger{})
 	for _, tc := range []struct{ method, path string }{
-		{"POST", "/text-to-speech"}, {"POST", "/text-to-speech/stream"}, {"POST", "/speech-to-text"},
-		{"POST", "/speech-to-text-translate"}, {"GET", "/v1/models"}, {"GET", "/v2/models"},
+		{"POST", "/text-to-speech/stream"},
+		{"GET", "/v1/models"}, {"GET", "/v2/models"},
 		{"GET", "/v1/models/sarvam-105b"}, {"GET", "/speech-to-text/ws"},
 		{"GET", "/speech-to-text-translate/ws"}, {"GET", "/text-to-speech/ws"},
 		{"POST", "/doc-ai/v1/job/upload"}, {"GET", "/speech-to-text/job/v1/abc/status"},
