@@ -70,4 +70,4 @@ class RouteStore:
                 if message.get("type") == "message":
                     yield int(message["data"])
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+            await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]  # untyped before redis 8.2
