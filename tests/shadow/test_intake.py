@@ -212,7 +212,8 @@ def test_counters_are_declared_and_render_as_prometheus_text() -> None:
     [
         ("shadow.intake", {"Intake", "SocketInUse"}),
         ("shadow.metrics", {"SHADOW_COUNTERS", "CounterSpec", "Counters", "render_prometheus"}),
-        ("shadow.replay", {"Replayer", "WsReplay", "replay_headers", "served_observation"}),
+        ("shadow.replay", {"Replayer", "WsReplay", "noise_request_id", "replay_headers",
+                           "served_observation"}),
         ("proxy.mirror_wire", {"MAX_FRAME_BYTES", "FrameDecoder", "FrameError", "FrameTooLarge",
                                "encode"}),
         ("proxy.shadow_feed", {"MAX_BACKLOG_BYTES", "ShadowFeed"}),
