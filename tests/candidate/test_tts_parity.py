@@ -33,9 +33,7 @@ from shadow.compare.dispatch import compare
 from shadow.model import Diff, Observation
 
 # corpus case name -> why the answers may differ
-KNOWN: dict[str, str] = {
-    "mp3": "the candidate has no MP3 encoder yet: 501 before billing, the proxy keeps it on legacy",
-}
+KNOWN: dict[str, str] = {}
 
 ENGLISH = "Hello, how are you? My name is Rahul, and I have twenty five books."
 HINDI = "नमस्ते, आप कैसे हैं? मेरा नाम राहुल है और मैं दिल्ली में रहता हूँ।"
@@ -79,11 +77,13 @@ CORPUS: dict[str, Any] = {
     # Longer than the model's 500 characters per call: chunked, in order, with pauses.
     "long-story": say(STORY[:1450]),
     "long-hindi-v2": say(((HINDI + " ") * 25)[:1500], "hi-IN", **V2),
-    # FLAC: lossless, other bytes; and a codec the candidate does not encode yet.
+    # FLAC: lossless, other bytes. MP3: another encoder than LAME, compared as sound.
     "flac": say(output_audio_codec="flac", speaker="ritu"),
     "flac-long-v2": say(STORY[:1400], output_audio_codec="flac", loudness=1.5, **V2),
     "flac-44100": say(output_audio_codec="flac", speech_sample_rate=44100),
     "mp3": say(output_audio_codec="mp3"),
+    "mp3-8000-v2": say(output_audio_codec="mp3", speech_sample_rate=8000, **V2),
+    "mp3-44100-long": say(STORY[:900], output_audio_codec="mp3", speech_sample_rate=44100),
     # Refusals (400) and validation (422).
     "v2-too-long": say("a" * 1501, **V2),
     "speaker-other-model": say(speaker="shubh", **V2),

@@ -1,6 +1,6 @@
 """/text-to-speech with the real sarvamai SDK: real speech, from legacy direct, through the proxy
-and from the Go candidate (``ported_base_url``). The candidate encodes wav, linear16, mulaw, alaw
-and flac; mp3, aac and opus are a 501 there (the proxy keeps them on legacy)."""
+and from the Go candidate (``ported_base_url``). The candidate encodes wav, linear16, mulaw, alaw,
+flac and mp3; aac and opus are a 501 there (the proxy keeps them on legacy)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from sarvamai.core.api_error import ApiError
 
 from tests.legacy.audio_checks import decode, fundamental_hz
 
-# The codecs the Go candidate encodes (byte for byte as legacy; flac losslessly, in other
-# bytes); the others are a 501 there.
-PORTED = frozenset({"wav", "linear16", "mulaw", "alaw", "flac"})
+# The codecs the Go candidate encodes (byte for byte as legacy; flac losslessly and mp3 with
+# its own encoder, in other bytes); the others are a 501 there.
+PORTED = frozenset({"wav", "linear16", "mulaw", "alaw", "flac", "mp3"})
 
 
 def decode_wav(audio_b64: str) -> tuple[int, np.ndarray]:

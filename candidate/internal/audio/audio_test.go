@@ -83,7 +83,7 @@ func TestEncodeAsLegacy(t *testing.T) {
 			if !ok {
 				t.Fatalf("no input %q", tc.Input)
 			}
-			got, err := Encode(pcm, tc.Rate, tc.Codec)
+			got, err := Encode(pcm, tc.Rate, tc.Codec, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,17 +124,17 @@ func TestScaleTruncatesTowardZeroAndClips(t *testing.T) {
 }
 
 func TestCodecsNotPortedAreNamed(t *testing.T) {
-	for _, codec := range []string{"mp3", "aac", "opus"} {
-		_, err := Encode([]byte{1, 0}, 24000, codec)
+	for _, codec := range []string{"aac", "opus"} {
+		_, err := Encode([]byte{1, 0}, 24000, codec, 0)
 		var np *NotPortedError
 		if !errors.As(err, &np) || np.Codec != codec || Ported(codec) {
 			t.Errorf("%s: %v", codec, err)
 		}
 	}
-	if _, err := Encode(nil, 22050, "opus"); err == nil || err.Error() != "opus carries only 8000, 12000, 16000, 24000, 48000 Hz; set speech_sample_rate to one of them (got 22050)" {
+	if _, err := Encode(nil, 22050, "opus", 0); err == nil || err.Error() != "opus carries only 8000, 12000, 16000, 24000, 48000 Hz; set speech_sample_rate to one of them (got 22050)" {
 		t.Errorf("opus at 22050: %v", err)
 	}
-	if _, err := Encode(nil, 22050, "ogg"); err == nil {
+	if _, err := Encode(nil, 22050, "ogg", 0); err == nil {
 		t.Error("an unknown codec encoded")
 	}
 	for _, codec := range Codecs {
@@ -142,4 +142,56 @@ func TestCodecsNotPortedAreNamed(t *testing.T) {
 			t.Errorf("%s has no media type", codec)
 		}
 	}
+}
+
+// TestLossyAndLosslessCodecsAreWired checks the codecs encoded by their own packages: flac
+// and mp3 are whole files of the right kind, mp3 at the bitrate LAME settles on (the frame
+// header's bitrate index names it), and no samples make no bytes, as legacy's PyAV writes
+// nothing before the first packet.
+func TestLossyAndLosslessCodecsAreWired(t *testing.T) {
+	pcm := everySample()[:2*22050]
+	flac, err := Encode(pcm, 22050, "flac", 0)
+	if err != nil || !bytes.HasPrefix(flac, []byte("fLaC")) {
+		t.Fatalf("flac: %v %x", err, head(flac))
+	}
+	for _, tc := range []struct{ rate, bitrate, kbps int }{{22050, 0, 128}, {22050, 32_000, 32}, {8000, 192_000, 64}} {
+		mp3, err := Encode(pcm, tc.rate, "mp3", tc.bitrate)
+		if err != nil || !bytes.HasPrefix(mp3, []byte("ID3")) {
+			t.Fatalf("mp3 %+v: %v %x", tc, err, head(mp3))
+		}
+		info := frameKbps(t, mp3[20:]) // the Info frame after the ID3 tag
+		size := frameSize(mp3[20:], info, tc.rate)
+		if got := frameKbps(t, mp3[20+size:]); got != tc.kbps {
+			t.Errorf("%+v: first audio frame at %d kb/s, want %d", tc, got, tc.kbps)
+		}
+	}
+	if empty, err := Encode(nil, 22050, "mp3", 0); err != nil || len(empty) != 0 {
+		t.Errorf("mp3 of nothing: %v, %d bytes", err, len(empty))
+	}
+	if !Ported("mp3") || !Ported("flac") {
+		t.Error("mp3 and flac are ported")
+	}
+}
+
+// frameKbps reads a Layer III frame header's bitrate.
+func frameKbps(t *testing.T, h []byte) int {
+	t.Helper()
+	if h[0] != 0xFF || h[1]&0xE0 != 0xE0 {
+		t.Fatalf("no frame sync: %x", h[:4])
+	}
+	mpeg1 := h[1]&0x18 == 0x18
+	index := int(h[2] >> 4)
+	if mpeg1 {
+		return []int{0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320}[index]
+	}
+	return []int{0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160}[index]
+}
+
+// frameSize is a Layer III frame's length in bytes.
+func frameSize(h []byte, kbps, rate int) int {
+	coef := 72
+	if h[1]&0x18 == 0x18 {
+		coef = 144
+	}
+	return coef*kbps*1000/rate + int(h[2]>>1&1)
 }

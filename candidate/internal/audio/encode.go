@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+
+	"banyan/candidate/internal/flacenc"
+	"banyan/candidate/internal/mp3enc"
 )
 
 // Codecs are the API's output_audio_codec names (legacy's CodecName, in its order).
@@ -22,7 +25,7 @@ var mediaTypes = map[string]string{
 func MediaType(codec string) string { return mediaTypes[codec] }
 
 // NotPortedError is a codec the candidate cannot produce yet (legacy encodes it with a lossy
-// FFmpeg encoder the Go standard library has no counterpart of: LAME, FFmpeg's AAC, libopus).
+// FFmpeg encoder the Go standard library has no counterpart of: FFmpeg's AAC, libopus).
 type NotPortedError struct{ Codec string }
 
 func (e *NotPortedError) Error() string {
@@ -32,7 +35,7 @@ func (e *NotPortedError) Error() string {
 // Ported reports whether Encode produces codec (false: a *NotPortedError).
 func Ported(codec string) bool {
 	switch codec {
-	case "wav", "linear16", "mulaw", "alaw", "flac":
+	case "wav", "linear16", "mulaw", "alaw", "flac", "mp3":
 		return true
 	}
 	return false
@@ -58,11 +61,14 @@ func CheckSampleRate(codec string, sampleRate int) error {
 //     18-byte fmt chunk with cbSize 0, a fact chunk with the sample count, the data chunk
 //     padded to an even length); no samples at all give no bytes at all, as PyAV writes
 //     nothing before the first packet;
-//   - flac: lossless, so the decoded samples are legacy's, in other bytes (flac.go).
+//   - flac: lossless, so the decoded samples are legacy's, in other bytes (internal/flacenc);
+//   - mp3: constant bitrate at the bitrate LAME settles on for bitrate (b/s; 0 or less is
+//     the 128 kb/s default), framed as FFmpeg's muxer frames LAME's output (internal/mp3enc).
+//     Lossy: another encoder's frames, so the shadow compares it as decoded signal.
 //
 // Other codecs are a *NotPortedError; a rate the codec cannot carry is CheckSampleRate's
 // error.
-func Encode(pcm []byte, sampleRate int, codec string) ([]byte, error) {
+func Encode(pcm []byte, sampleRate int, codec string, bitrate int) ([]byte, error) {
 	if err := CheckSampleRate(codec, sampleRate); err != nil {
 		return nil, err
 	}
@@ -77,9 +83,20 @@ func Encode(pcm []byte, sampleRate int, codec string) ([]byte, error) {
 	case "alaw":
 		return g711WAV(g711(pcm, linearToALaw), sampleRate, 6), nil
 	case "flac":
-		return encodeFLAC(pcm, sampleRate), nil
+		return flacenc.Encode(int16s(pcm), sampleRate)
+	case "mp3":
+		return mp3enc.Encode(int16s(pcm), sampleRate, bitrate)
 	}
 	return nil, &NotPortedError{Codec: codec}
+}
+
+// int16s reads 16-bit little-endian PCM.
+func int16s(pcm []byte) []int16 {
+	out := make([]int16, len(pcm)/2)
+	for i := range out {
+		out[i] = int16(binary.LittleEndian.Uint16(pcm[2*i:]))
+	}
+	return out
 }
 
 // pcmWAV is wave.open(…, "wb") with one channel, 2-byte samples, sampleRate.

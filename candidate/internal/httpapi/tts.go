@@ -22,7 +22,7 @@ import (
 //
 // The steps and their answers, in legacy's order: validation (422, pydantic's words), the
 // options' cross-field rules and the model's text limit (400, options.go's words), then —
-// the candidate's own step — a lossy codec it cannot encode yet (mp3, aac, opus: 501,
+// the candidate's own step — a lossy codec it cannot encode yet (aac, opus: 501,
 // nothing held, so the proxy keeps such requests on legacy), no inference server configured
 // (503), authorize, synthesis (502 and the hold released when a chunk fails), resampling,
 // loudness, encoding, settle.
@@ -246,7 +246,7 @@ func (s *Server) textToSpeech(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pcm = audio.Scale(audio.Resample(pcm, modelRate, options.SampleRate), options.Loudness)
-	encoded, err := audio.Encode(pcm, options.SampleRate, options.Codec)
+	encoded, err := audio.Encode(pcm, options.SampleRate, options.Codec, options.Bitrate)
 	if err != nil {
 		s.abandonCharge(r, charge)
 		s.log.ErrorContext(r.Context(), "encoding the speech failed", "error", err)
