@@ -297,6 +297,14 @@ def ported_base_url(request: pytest.FixtureRequest, platform: Platform) -> str:
     return platform.direct_url if request.param == "direct" else platform.proxied_url
 
 
+@pytest.fixture(params=["legacy", "candidate"])
+def side_url(request: pytest.FixtureRequest, platform: Platform) -> str:
+    """Legacy direct, or the Go candidate, for tests of ported routes that need no proxy run."""
+    if request.param == "candidate":
+        return str(request.getfixturevalue("candidate_url"))
+    return platform.direct_url
+
+
 @pytest.fixture(params=["direct", "proxied"])
 def base_url(request: pytest.FixtureRequest, platform: Platform) -> str:
     """The platform's base URL, once direct and once through the proxy."""

@@ -18,6 +18,7 @@ import asyncpg
 import httpx
 import psutil
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from banyan.labfile import LabNotReadyError, wait_for_lab
 from banyan.launcher import claim_port
@@ -162,9 +163,20 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
     for path, body in ported.values():
         answer = httpx.post(info["proxy_url"] + path, json=body, headers=key, timeout=30)
         assert answer.status_code == 200, answer.text
+    # A text-to-speech session (mp3, the socket's default: the candidate's own encoder, so
+    # its audio is compared as sound).
+    socket_url = info["proxy_url"].replace("http", "ws") + "/text-to-speech/ws"
+    with ws_connect(f"{socket_url}?send_completion_event=true", additional_headers=key) as ws:
+        ws.send(json.dumps({"type": "config", "data": {"language_code": "en-IN"}}))
+        ws.send(json.dumps({"type": "text", "data": {"text": "The lab speaks."}}))
+        ws.send(json.dumps({"type": "flush"}))
+        kinds = []
+        while not kinds or kinds[-1] != "event":
+            kinds.append(json.loads(ws.recv(timeout=30))["type"])
+    assert kinds[0] == "audio", kinds
     # Every ported route is compared as soon as traffic flows, and agrees (the chat's own
     # completion id and timestamp are named ignore rules in banyan.yaml).
-    for route in ("text-lid", *ported):
+    for route in ("text-lid", *ported, "text-to-speech-ws"):
         counted = f'banyan_shadow_outcomes_total{{route="{route}"'
         while counted not in (metrics := httpx.get(info["shadow_url"] + "/metrics").text):
             assert time.monotonic() < deadline + 30, f"the {route} request was never compared"

@@ -39,14 +39,6 @@ def ledger(platform, request_id: str, *, wait_s: float = 5.0) -> dict[str, Decim
     return rows
 
 
-@pytest.fixture(params=["legacy", "candidate"])
-def side_url(request: pytest.FixtureRequest, platform) -> str:
-    """Legacy direct, or the Go candidate, for tests that need no proxy run."""
-    if request.param == "candidate":
-        return str(request.getfixturevalue("candidate_url"))
-    return str(platform.direct_url)
-
-
 def post(base_url: str, key: str, body: dict, **headers: str) -> httpx.Response:
     with httpx.Client(timeout=30) as http:
         return http.post(

@@ -82,14 +82,6 @@ def rid() -> str:
     return f"chat-{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture(params=["legacy", "candidate"])
-def side_url(request: pytest.FixtureRequest, platform) -> str:
-    """Legacy direct, or the Go candidate, for tests that need no proxy run."""
-    if request.param == "candidate":
-        return str(request.getfixturevalue("candidate_url"))
-    return str(platform.direct_url)
-
-
 def test_a_completion_is_billed_in_tokens_in_and_out(gpt, ported_base_url: str, platform) -> None:
     client = gpt(ported_base_url, platform.make_tenant())
     request_id = rid()

@@ -1,4 +1,5 @@
-"""/text-to-speech/ws with sarvamai's sync streaming client, direct and through the proxy."""
+"""/text-to-speech/ws with sarvamai's sync streaming client: legacy direct, through the proxy,
+and the Go candidate (``ported_base_url``, ``side_url``)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,9 @@ def read_until_final(ws) -> list:
     raise AssertionError(f"the session ended before the final event: {messages}")
 
 
-def test_text_flush_and_final_event_with_the_sdk(client, base_url: str, platform) -> None:
+def test_text_flush_and_final_event_with_the_sdk(client, ported_base_url: str, platform) -> None:
     key = platform.make_tenant()
-    sdk = client(base_url, key)
+    sdk = client(ported_base_url, key)
     before = len(platform.ledger_rows("text-to-speech-ws"))
     with sdk.text_to_speech_streaming.connect(send_completion_event=True) as ws:
         ws.configure(target_language_code="hi-IN", speaker="anushka")
@@ -54,8 +55,10 @@ def test_text_flush_and_final_event_with_the_sdk(client, base_url: str, platform
     assert rows == [("characters", Decimal(len(HINDI.strip())))]
 
 
-def test_buffering_chunking_and_a_config_change_mid_session(client, platform) -> None:
-    sdk = client(platform.direct_url, platform.make_tenant())
+def test_buffering_chunking_and_a_config_change_mid_session(
+    client, side_url: str, platform
+) -> None:
+    sdk = client(side_url, platform.make_tenant())
     sentence = "This sentence is part of a story. "
     with sdk.text_to_speech_streaming.connect(
         model="bulbul:v3", send_completion_event="true"
@@ -84,8 +87,10 @@ def test_buffering_chunking_and_a_config_change_mid_session(client, platform) ->
     assert rest[0].data.content_type == "audio/flac"
 
 
-def test_protocol_mistakes_get_error_messages_and_the_session_goes_on(client, platform) -> None:
-    sdk = client(platform.direct_url, platform.make_tenant())
+def test_protocol_mistakes_get_error_messages_and_the_session_goes_on(
+    client, side_url: str, platform
+) -> None:
+    sdk = client(side_url, platform.make_tenant())
     with sdk.text_to_speech_streaming.connect(model="bulbul:v2") as ws:
         ws.convert("Too early.")
         early = ws.recv()
@@ -103,15 +108,12 @@ def test_protocol_mistakes_get_error_messages_and_the_session_goes_on(client, pl
         assert ws.recv().type == "audio"
 
 
-def test_a_long_chunk_is_split_so_every_frame_stays_under_1_mib(platform) -> None:
+def test_a_long_chunk_is_split_so_every_frame_stays_under_1_mib(side_url: str, platform) -> None:
     key = platform.make_tenant()
     text = ("A long sentence without any stop that goes on and on " * 9).strip()  # 485 chars
 
     async def session() -> list[str]:
-        url = (
-            platform.direct_url.replace("http", "ws")
-            + "/text-to-speech/ws?send_completion_event=true"
-        )
+        url = side_url.replace("http", "ws") + "/text-to-speech/ws?send_completion_event=true"
         frames = []
         async with connect(url, additional_headers={"api-subscription-key": key},
                            max_size=2**20) as ws:  # fmt: skip
@@ -131,29 +133,29 @@ def test_a_long_chunk_is_split_so_every_frame_stays_under_1_mib(platform) -> Non
     assert all(p.codec == "pcm_s16le" and p.duration_s <= 10 for p in pieces)
 
 
-def test_a_bad_key_is_refused_at_the_handshake(client, base_url: str, platform) -> None:
+def test_a_bad_key_is_refused_at_the_handshake(client, ported_base_url: str, platform) -> None:
     # sdk-contract §4.13: the sync client surfaces websockets' InvalidStatus; assert the status.
-    bad_key = client(base_url, "not-a-key").text_to_speech_streaming
+    bad_key = client(ported_base_url, "not-a-key").text_to_speech_streaming
     with pytest.raises(InvalidStatus) as refused, bad_key.connect():
         pass
     assert refused.value.response.status_code == 401
     error = json.loads(refused.value.response.body)["error"]
     assert error["code"] == "invalid_api_key_error"
-    sdk = client(base_url, platform.make_tenant()).text_to_speech_streaming
+    sdk = client(ported_base_url, platform.make_tenant()).text_to_speech_streaming
     with pytest.raises(InvalidStatus) as bad_query, sdk.connect(model="bulbul:v9"):
         pass
     assert bad_query.value.response.status_code == 422
     assert "model" in json.loads(bad_query.value.response.body)["error"]["message"]
 
 
-def test_a_client_that_stops_reading_stops_synthesis(platform) -> None:
+def test_a_client_that_stops_reading_stops_synthesis(side_url: str, platform) -> None:
     """Back pressure: a client that reads nothing gets the server to stop synthesizing: the
     session's hold, which grows with the characters sent, stops growing."""
     key = platform.make_tenant()
     sentence = "A sentence that the client will never read back in time. "  # 58 characters
 
     async def stall() -> tuple[Decimal, Decimal]:
-        url = platform.direct_url.replace("http", "ws") + "/text-to-speech/ws"
+        url = side_url.replace("http", "ws") + "/text-to-speech/ws"
         async with connect(url, additional_headers={"api-subscription-key": key},
                            max_queue=1, max_size=2**22, close_timeout=1) as ws:  # fmt: skip
             await ws.send(json.dumps({"type": "config", "data": {
@@ -196,8 +198,8 @@ def wait_for_rows(platform, route: str, count: int) -> list[tuple[str, object]]:
     return rows
 
 
-def test_a_wallet_that_runs_out_ends_the_session_with_402(client, platform) -> None:
-    sdk = client(platform.direct_url, platform.make_tenant(credits="0.9"))  # 300 characters
+def test_a_wallet_that_runs_out_ends_the_session_with_402(client, side_url: str, platform) -> None:
+    sdk = client(side_url, platform.make_tenant(credits="0.9"))  # 300 characters
     before = len(platform.ledger_rows("text-to-speech-ws"))
     text = "Words that cost money, one sentence after another. " * 10
     with sdk.text_to_speech_streaming.connect() as ws:

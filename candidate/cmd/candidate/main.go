@@ -35,6 +35,8 @@ import (
 	"banyan/candidate/internal/translation"
 	"banyan/candidate/internal/translationmodel"
 	"banyan/candidate/internal/tts"
+	"banyan/candidate/internal/ttsspeech"
+	"banyan/candidate/internal/ttsws"
 )
 
 // config is the command line, checked.
@@ -129,6 +131,16 @@ func speech(inferenceURL string, base *http.Transport) tts.Model {
 	return tts.New(inferenceURL, &http.Client{Transport: tts.NewTransport(base)}, tts.Timeout)
 }
 
+// speechSocket is /text-to-speech/ws over the same model client as /text-to-speech; without
+// one (no inference URL) every handshake is refused with 503, as legacy does.
+func speechSocket(model tts.Model, biller *billing.Client, log *slog.Logger) http.Handler {
+	cfg := ttsws.Config{Log: log, Billing: biller, Resolver: ttsspeech.Resolver{}, Audio: ttsspeech.Audio{}}
+	if model != nil {
+		cfg.Speaker = ttsspeech.Speaker{Model: model}
+	}
+	return ttsws.New(cfg)
+}
+
 // recognizer is the speech-recognition model's client, or nil when no inference URL is
 // configured (/speech-to-text then answers 503, as legacy does), on a transport of its own (a
 // clone of base) dialing under the model's connect timeout; each call has the model's deadline.
@@ -167,15 +179,17 @@ func run(cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	speechModel := speech(cfg.inferenceURL, transport)
 	handler := httpapi.New(httpapi.Config{
-		Logger:     log,
-		Billing:    biller,
-		Text:       text.New(),
-		LID:        lidmodel.New(cfg.inferenceURL, client, lidmodel.DefaultTimeout),
-		Metrics:    httpapi.NewMetrics(),
-		Translator: translator(cfg.inferenceURL, transport),
-		Chat:       chatConfig,
-		Speech:     speech(cfg.inferenceURL, transport),
+		Logger:       log,
+		Billing:      biller,
+		Text:         text.New(),
+		LID:          lidmodel.New(cfg.inferenceURL, client, lidmodel.DefaultTimeout),
+		Metrics:      httpapi.NewMetrics(),
+		Translator:   translator(cfg.inferenceURL, transport),
+		Chat:         chatConfig,
+		Speech:       speechModel,
+		SpeechSocket: speechSocket(speechModel, biller, log),
 		Recognition: httpapi.RecognitionConfig{
 			Model: recognizer(cfg.inferenceURL, transport), Billing: biller,
 		},

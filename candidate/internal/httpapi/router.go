@@ -16,6 +16,10 @@ type route struct {
 	methods []string
 	match   func(path string) bool
 	handler http.HandlerFunc
+	// websocket: a WebSocket route, which Starlette matches only for a WebSocket scope, so
+	// its handler answers every method (a plain request is its 404) and no redirect leads
+	// to it.
+	websocket bool
 }
 
 func exact(p string) func(string) bool { return func(path string) bool { return path == p } }
@@ -33,6 +37,9 @@ func under(prefix string) func(string) bool {
 }
 
 func (rt *route) allows(method string) bool {
+	if rt.websocket {
+		return true
+	}
 	for _, m := range rt.methods {
 		if m == method || (m == http.MethodGet && method == http.MethodHead) {
 			return true
@@ -81,7 +88,7 @@ func (rr *router) dispatch(w http.ResponseWriter, r *http.Request) string {
 		if strings.HasSuffix(path, "/") {
 			other = strings.TrimSuffix(path, "/")
 		}
-		if rr.find(other) != nil {
+		if rt := rr.find(other); rt != nil && !rt.websocket {
 			w.Header().Set("Location", redirectURL(r, other))
 			w.Header().Set("Content-Length", "0")
 			w.WriteHeader(http.StatusTemporaryRedirect)

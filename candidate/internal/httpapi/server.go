@@ -5,8 +5,10 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -50,6 +52,8 @@ type Config struct {
 	// Recognition is /speech-to-text's model and decimal billing (stt.go); without a model
 	// it answers 503, as legacy does.
 	Recognition RecognitionConfig
+	// SpeechSocket serves /text-to-speech/ws (ttsws.Handler); nil leaves the route 501.
+	SpeechSocket http.Handler
 }
 
 // Server is the candidate's http.Handler.
@@ -87,8 +91,16 @@ func New(cfg Config) *Server {
 		{name: "/speech-to-text", methods: []string{http.MethodPost}, match: exact("/speech-to-text"), handler: s.speechToText},
 		{name: "/speech-to-text-translate", methods: []string{http.MethodPost}, match: exact("/speech-to-text-translate"), handler: s.speechToTextTranslate},
 	}
+	sockets := map[string]http.Handler{"/text-to-speech/ws": cfg.SpeechSocket}
+	for path, h := range sockets {
+		if h != nil {
+			s.router.routes = append(s.router.routes, &route{name: path, match: exact(path), handler: h.ServeHTTP, websocket: true})
+		}
+	}
 	for _, np := range notPortedRoutes {
-		s.router.routes = append(s.router.routes, &route{name: np.name, methods: np.methods, match: np.match, handler: notPorted})
+		if sockets[np.name] == nil {
+			s.router.routes = append(s.router.routes, &route{name: np.name, methods: np.methods, match: np.match, handler: notPorted})
+		}
 	}
 	return s
 }
@@ -115,6 +127,16 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Hijack hands the connection to a WebSocket upgrade, which answers 101 itself: that is the
+// status recorded (and the panic handler must not write to a connection no longer ours).
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(r.ResponseWriter).Hijack()
+	if err == nil && r.status == 0 {
+		r.status = http.StatusSwitchingProtocols
+	}
+	return conn, rw, err
+}
 
 // ServeHTTP gives every request its id (the caller's valid X-Request-ID, else a new one: in
 // the context, in every log line and echoed in the response), recovers a panic into a 500

@@ -52,6 +52,9 @@ func NewSession(b Biller, req billing.Request, auth *billing.Authorization, esti
 // RequestID is the session's request id: every message's request_id and the ledger row's key.
 func (s *Session) RequestID() string { return s.req.RequestID }
 
+// Traceparent is the handshake's W3C traceparent ("" without one), for the session's calls.
+func (s *Session) Traceparent() string { return s.req.Traceparent }
+
 // Used is the usage counted so far.
 func (s *Session) Used() Quantity {
 	s.mu.Lock()

@@ -200,7 +200,11 @@ func (c *conversation) configure(data map[string]pyjson.Value) (*voice, error) {
 		model = c.model
 	}
 	options, err := c.resolver.Resolve(cfg, model)
-	if err != nil {
+	var notPorted *NotPortedError
+	switch {
+	case errors.As(err, &notPorted):
+		return nil, &protocolError{notPorted.Message, 501}
+	case err != nil:
 		return nil, &protocolError{"config message: " + err.Error(), 400}
 	}
 	return &voice{cfg.LanguageCode, options, cfg.MinBufferSize, cfg.MaxChunkLength}, nil
@@ -257,7 +261,8 @@ func (c *conversation) runJob(ctx context.Context, j job) error {
 // be sent, and a wallet that cannot cover it ends the session (error 402, close 1008).
 func (c *conversation) speak(ctx context.Context, j job) error {
 	o := j.voice.options
-	req := SpeechRequest{Text: j.text, LanguageCode: j.voice.languageCode, Options: o, MaxChars: j.voice.maxChunkLength, Window: window}
+	req := SpeechRequest{Text: j.text, LanguageCode: j.voice.languageCode, Options: o, MaxChars: j.voice.maxChunkLength, Window: window,
+		RequestID: c.session.RequestID(), Traceparent: c.session.Traceparent()}
 	for chunk, err := range c.speaker.Speak(ctx, req) {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -288,6 +288,10 @@ func TestProtocolMistakesGetErrorsAndTheSessionGoesOn(t *testing.T) {
 	if got := recv(t, ws); got != errorJSON("config message: speaker 'shubh' is a bulbul:v3 voice, not a bulbul:v2 one", 400) {
 		t.Errorf("v3 voice on v2: %s", got)
 	}
+	send(t, ws, `{"type": "config", "data": {"language_code": "hi-IN", "output_audio_codec": "opus"}}`)
+	if got := recv(t, ws); got != errorJSON("output_audio_codec 'opus' is not ported to the candidate yet; legacy serves it", 501) {
+		t.Errorf("a codec not ported: %s", got) // the candidate's gap, not the client's mistake
+	}
 	send(t, ws, `{"type": "dance"}`)
 	if got := recv(t, ws); got != errorJSON("unknown message type 'dance'; use config, text, flush or ping", 400) {
 		t.Errorf("dance: %s", got)

@@ -29,9 +29,17 @@ type Resolver interface {
 	// codec=cfg.OutputAudioCodec, bitrate=cfg.OutputAudioBitrate), where model is the
 	// config's model, else the query's ("" when neither). An error is the client's
 	// (InvalidSpeechOptions): the session answers "config message: " + err.Error() with
-	// code 400 and keeps its previous config.
+	// code 400 and keeps its previous config. A *NotPortedError is the candidate's own gap,
+	// answered with its message and code 501 (the config is kept too).
 	Resolve(cfg VoiceConfig, model string) (Options, error)
 }
+
+// NotPortedError is options legacy serves and the candidate cannot yet (a codec it has no
+// encoder for). It is not the client's mistake, so it is not a 400: the session says so with
+// code 501, which the shadow counts as the candidate's error, not a difference of opinion.
+type NotPortedError struct{ Message string }
+
+func (e *NotPortedError) Error() string { return e.Message }
 
 // SpeechRequest is one buffer to speak (legacy's SpeechRequest and speak_chunks' arguments).
 type SpeechRequest struct {
@@ -40,6 +48,8 @@ type SpeechRequest struct {
 	Options      Options // the engine uses Speaker, Pace and Pitch
 	MaxChars     int     // the longest chunk, in code points (the config's max_chunk_length)
 	Window       int     // chunks synthesized ahead of the consumer, in flight or ready
+
+	RequestID, Traceparent string // the session's, forwarded to the model for its logs
 }
 
 // Chunk is the speech of one chunk of a request's text.
