@@ -27,6 +27,7 @@ from proxy.config import RouteConfig
 from proxy.mirror import MirrorRecord
 from shadow.billing import BillingJoiner
 from shadow.classify import classify, error_verdict
+from shadow.compare.audio import AudioHint
 from shadow.compare.config import CompareConfig, IgnoreRule
 from shadow.compare.dispatch import compare, kind_of
 from shadow.compare.explain import explain
@@ -73,7 +74,7 @@ def judge(
     if candidate.status >= 500 > legacy.status:
         return Judged(error_verdict("server_error"), (), noise_diffs)
     try:
-        diffs = tuple(compare(legacy, candidate, config))
+        diffs = tuple(compare(legacy, candidate, config, audio_hint=_hint(trial)))
     except CandidateGarbage:
         return Judged(error_verdict("garbage"), (), noise_diffs)
     noise.observe_candidate(trial.route, diffs)
@@ -86,9 +87,15 @@ def _noise_diffs(trial: Trial, config: CompareConfig) -> tuple[Diff, ...] | None
     if trial.noise is None or trial.noise.error is not None:
         return None
     try:
-        return tuple(compare(trial.legacy, _same_request(trial.noise, trial.request_id), config))
+        noise = _same_request(trial.noise, trial.request_id)
+        return tuple(compare(trial.legacy, noise, config, audio_hint=_hint(trial)))
     except CandidateGarbage:
         return None
+
+
+def _hint(trial: Trial) -> AudioHint | None:
+    """What the request says of the audio in its answers (a TTS body's codec and rate)."""
+    return AudioHint.for_request(trial.request_body) if trial.method == "POST" else None
 
 
 def _same_request(noise: Observation, request_id: str) -> Observation:

@@ -37,6 +37,7 @@ import av
 import av.error
 import numpy as np
 import numpy.typing as npt
+import orjson
 import soxr
 from av.audio.resampler import AudioResampler
 
@@ -51,6 +52,7 @@ __all__ = [
     "compare_audio",
     "decode_audio",
     "decode_base64_audio",
+    "decode_base64_pcm",
     "looks_like_audio",
     "similarity",
 ]
@@ -99,6 +101,37 @@ class AudioHint:
         media = (media_type or "").split(";")[0].strip().lower()
         raw = (codec or "").lower() in RAW_PCM_CODECS or media in _RAW_MEDIA_TYPES
         return cls(raw_pcm=raw, sample_rate=sample_rate or DEFAULT_RAW_RATE)
+
+    @classmethod
+    def for_request(cls, body: bytes) -> AudioHint | None:
+        """The hint a TTS request's JSON body gives (``output_audio_codec``,
+        ``speech_sample_rate``), or None when the body names neither (or is not a JSON
+        object): the answer's own bytes must then say what they are."""
+        if b"output_audio_codec" not in body and b"speech_sample_rate" not in body:
+            return None  # the common case, decided without parsing
+        try:
+            request = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(request, dict):
+            return None
+        codec, rate = request.get("output_audio_codec"), request.get("speech_sample_rate")
+        return cls.for_tts(
+            codec=codec if isinstance(codec, str) else None,
+            sample_rate=rate if isinstance(rate, int) and 0 < rate <= 384_000 else None,
+        )
+
+
+def decode_base64_pcm(value: str) -> bytes | None:
+    """The bytes of a base64 JSON string that may carry raw PCM (no header to recognise it
+    by), or None when it is not base64 of whole 16-bit samples."""
+    if len(value) < _BASE64_MIN_CHARS:
+        return None
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return data if len(data) % 2 == 0 else None
 
 
 @dataclass(frozen=True, slots=True)

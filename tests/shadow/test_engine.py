@@ -3,11 +3,13 @@ and ``ShadowEngine.handle`` writing verdicts to the real store and counting them
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import asyncpg
+import numpy as np
 import pytest
 
 from proxy.config import RouteConfig, ShadowSettings
@@ -51,6 +53,29 @@ def test_equal_answers_match_and_a_changed_field_is_named() -> None:
     )  # fmt: skip
     assert changed.verdict.outcome == "mismatched"
     assert [d.path for d in changed.verdict.mismatched] == ["text"]
+
+
+def test_linear16_the_request_asked_for_is_heard_not_diffed_as_a_string() -> None:
+    """The request's codec and rate reach the audio comparator: two resamplers' raw PCM of the
+    same speech matches; without the request's word the same bytes are a string diff."""
+    rng = np.random.default_rng(3)
+    t = np.arange(16000) / 16000
+    speech = 9000 * np.sin(2 * np.pi * (180 + 220 * t) * t)
+    ours, theirs = (
+        base64.b64encode((speech + rng.normal(0, 30, len(t))).astype("<i2").tobytes()).decode()
+        for _ in range(2)
+    )
+    legacy = observation(body=json.dumps({"request_id": "r1", "audios": [ours]}).encode())
+    candidate = observation(body=json.dumps({"request_id": "r1", "audios": [theirs]}).encode())
+    asked = body(text="hi", language_code="en-IN", output_audio_codec="linear16",
+                 speech_sample_rate=16000)  # fmt: skip
+    for request_body, outcome in ((asked, "matched"), (body(text="hi"), "mismatched")):
+        judged = judge(
+            trial("r1", route="text-to-speech", target="/text-to-speech",
+                  request_body=request_body, legacy=legacy, candidate=candidate),
+            CONFIG, (), noise(),
+        )  # fmt: skip
+        assert judged.verdict.outcome == outcome, judged.diffs
 
 
 @pytest.mark.parametrize(

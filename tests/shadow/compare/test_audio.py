@@ -336,6 +336,7 @@ def test_public_surface_is_pinned() -> None:
 
     assert set(module.__all__) == {
         "MAX_SECONDS", "RAW_PCM_CODECS", "AudioHint", "DecodedAudio", "compare_audio",
-        "decode_audio", "decode_base64_audio", "looks_like_audio", "similarity",
+        "decode_audio", "decode_base64_audio", "decode_base64_pcm", "looks_like_audio",
+        "similarity",
     }  # fmt: skip
     assert all(hasattr(module, name) for name in module.__all__)
