@@ -27,6 +27,7 @@ import httpx
 from shadow.compare.config import CompareConfig, IgnoreRule
 from shadow.compare.dispatch import compare
 from shadow.model import Diff, Observation
+from tests.candidate.ledger import ledgers
 
 # corpus case name -> why the answers may differ (rfcs/0006-candidate-decisions.md)
 KNOWN: dict[str, str] = {}
@@ -178,20 +179,6 @@ def exact_stream_diffs(legacy: httpx.Response, candidate: httpx.Response) -> lis
     if len(ours) != len(theirs):
         return [Diff("$sse.exact", "changed", len(ours), len(theirs))]
     return []
-
-
-def ledgers(platform, client: httpx.Client, request_ids: list[str]) -> dict[str, Any]:
-    """Each request id's live and shadow ledger lines, by legacy's internal API."""
-    found: dict[str, Any] = {}
-    for start in range(0, len(request_ids), 100):
-        answer = client.get(
-            f"{platform.direct_url}/internal/v1/ledger",
-            params=[("request_id", rid) for rid in request_ids[start : start + 100]],
-            headers={"Authorization": f"Bearer {platform.internal_token}"},
-        )
-        answer.raise_for_status()
-        found |= {entry["request_id"]: entry for entry in answer.json()["requests"]}
-    return found
 
 
 def post(client: httpx.Client, url: str, path: str, body: Any, key: str, **headers: str):
