@@ -181,15 +181,17 @@ func run(cfg config, log *slog.Logger) error {
 	}
 	speechModel := speech(cfg.inferenceURL, transport)
 	handler := httpapi.New(httpapi.Config{
-		Logger:       log,
-		Billing:      biller,
-		Text:         text.New(),
-		LID:          lidmodel.New(cfg.inferenceURL, client, lidmodel.DefaultTimeout),
-		Metrics:      httpapi.NewMetrics(),
-		Translator:   translator(cfg.inferenceURL, transport),
-		Chat:         chatConfig,
-		Speech:       speechModel,
-		SpeechSocket: speechSocket(speechModel, biller, log),
+		Logger:     log,
+		Billing:    biller,
+		Text:       text.New(),
+		LID:        lidmodel.New(cfg.inferenceURL, client, lidmodel.DefaultTimeout),
+		Metrics:    httpapi.NewMetrics(),
+		Translator: translator(cfg.inferenceURL, transport),
+		Chat:       chatConfig,
+		Speech:     speechModel,
+		Sockets: map[string]http.Handler{
+			"/text-to-speech/ws": speechSocket(speechModel, biller, log),
+		},
 		Recognition: httpapi.RecognitionConfig{
 			Model: recognizer(cfg.inferenceURL, transport), Billing: biller,
 		},

@@ -8,9 +8,11 @@ import (
 	"bufio"
 	"context"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"banyan/candidate/internal/billing"
@@ -52,8 +54,9 @@ type Config struct {
 	// Recognition is /speech-to-text's model and decimal billing (stt.go); without a model
 	// it answers 503, as legacy does.
 	Recognition RecognitionConfig
-	// SpeechSocket serves /text-to-speech/ws (ttsws.Handler); nil leaves the route 501.
-	SpeechSocket http.Handler
+	// Sockets are the WebSocket routes ported so far, by path ("/text-to-speech/ws":
+	// ttsws.Handler); a socket route of legacy not here answers 501.
+	Sockets map[string]http.Handler
 }
 
 // Server is the candidate's http.Handler.
@@ -91,14 +94,11 @@ func New(cfg Config) *Server {
 		{name: "/speech-to-text", methods: []string{http.MethodPost}, match: exact("/speech-to-text"), handler: s.speechToText},
 		{name: "/speech-to-text-translate", methods: []string{http.MethodPost}, match: exact("/speech-to-text-translate"), handler: s.speechToTextTranslate},
 	}
-	sockets := map[string]http.Handler{"/text-to-speech/ws": cfg.SpeechSocket}
-	for path, h := range sockets {
-		if h != nil {
-			s.router.routes = append(s.router.routes, &route{name: path, match: exact(path), handler: h.ServeHTTP, websocket: true})
-		}
+	for _, path := range slices.Sorted(maps.Keys(cfg.Sockets)) {
+		s.router.routes = append(s.router.routes, &route{name: path, match: exact(path), handler: cfg.Sockets[path].ServeHTTP, websocket: true})
 	}
 	for _, np := range notPortedRoutes {
-		if sockets[np.name] == nil {
+		if cfg.Sockets[np.name] == nil {
 			s.router.routes = append(s.router.routes, &route{name: np.name, methods: np.methods, match: np.match, handler: notPorted})
 		}
 	}

@@ -37,7 +37,7 @@ func TestASocketRouteIsItsHandlersForEveryMethod(t *testing.T) {
 	})
 	srv := New(Config{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Billing: &fakeLedger{}, Text: text.New(),
-		LID: &fakeModel{}, Metrics: NewMetrics(), SpeechSocket: socket,
+		LID: &fakeModel{}, Metrics: NewMetrics(), Sockets: map[string]http.Handler{"/text-to-speech/ws": socket},
 	})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
