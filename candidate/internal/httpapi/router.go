@@ -139,7 +139,6 @@ var notPortedRoutes = []struct {
 	{"/v2/models", []string{http.MethodGet}, exact("/v2/models")},
 	{"/v1/models/{model_id}", []string{http.MethodGet}, oneSegmentUnder("/v1/models/")},
 	{"/v2/models/{model_id}", []string{http.MethodGet}, oneSegmentUnder("/v2/models/")},
-	{"/text-to-speech/stream", []string{http.MethodPost}, exact("/text-to-speech/stream")},
 	{"/text-to-speech/ws", []string{http.MethodGet}, exact("/text-to-speech/ws")},
 	{"/speech-to-text/ws", []string{http.MethodGet}, exact("/speech-to-text/ws")},
 	{"/speech-to-text-translate/ws", []string{http.MethodGet}, exact("/speech-to-text-translate/ws")},

@@ -91,6 +91,7 @@ func New(cfg Config) *Server {
 		{name: "/v1/chat/completions", methods: []string{http.MethodPost}, match: exact("/v1/chat/completions"), handler: s.chatCompletions},
 		{name: "/v2/chat/completions", methods: []string{http.MethodPost}, match: exact("/v2/chat/completions"), handler: s.chatCompletions},
 		{name: "/text-to-speech", methods: []string{http.MethodPost}, match: exact("/text-to-speech"), handler: s.textToSpeech},
+		{name: "/text-to-speech/stream", methods: []string{http.MethodPost}, match: exact("/text-to-speech/stream"), handler: s.textToSpeechStream},
 		{name: "/speech-to-text", methods: []string{http.MethodPost}, match: exact("/speech-to-text"), handler: s.speechToText},
 		{name: "/speech-to-text-translate", methods: []string{http.MethodPost}, match: exact("/speech-to-text-translate"), handler: s.speechToTextTranslate},
 	}

@@ -69,7 +69,6 @@ func TestEnvelopeCarriesTheRequestID(t *testing.T) {
 func TestRoutesNotPortedAnswer501(t *testing.T) {
 	srv := newTestServer(&fakeLedger{})
 	for _, tc := range []struct{ method, path string }{
-		{"POST", "/text-to-speech/stream"},
 		{"GET", "/v1/models"}, {"GET", "/v2/models"},
 		{"GET", "/v1/models/sarvam-105b"}, {"GET", "/speech-to-text/ws"},
 		{"GET", "/speech-to-text-translate/ws"}, {"GET", "/text-to-speech/ws"},

@@ -54,30 +54,44 @@ type ttsRequest struct {
 // readTTSRequest checks the fields in the model's order (SpeechFields', then text and
 // language_code), as pydantic reports them.
 func readTTSRequest(f *fields) ttsRequest {
-	var req ttsRequest
-	req.fields.Speaker = f.optionalStr("speaker", 64)
-	req.fields.Pitch = f.boundedFloat("pitch", -0.75, 0.75)
-	req.fields.Pace = f.boundedFloat("pace", 0.3, 3.0)
-	req.fields.Loudness = f.boundedFloat("loudness", 0.3, 3.0)
-	req.fields.SampleRate = f.jsonInt("speech_sample_rate")
+	req := ttsRequest{fields: readSpeechFields(f)}
+	req.text = f.speakable(maxTTSText)
+	req.languageCode = f.literal("language_code", true, text.CoreLanguages)
+	return req
+}
+
+// readSpeechFields checks legacy's SpeechFields, the voice fields every TTS request shares.
+func readSpeechFields(f *fields) tts.Fields {
+	var v tts.Fields
+	v.Speaker = f.optionalStr("speaker", 64)
+	v.Pitch = f.boundedFloat("pitch", -0.75, 0.75)
+	v.Pace = f.boundedFloat("pace", 0.3, 3.0)
+	v.Loudness = f.boundedFloat("loudness", 0.3, 3.0)
+	v.SampleRate = f.jsonInt("speech_sample_rate")
 	f.optionalBool("enable_preprocessing")
-	req.fields.Model = optional(f.literal("model", false, tts.Models))
-	req.fields.Codec = optional(f.literal("output_audio_codec", false, audio.Codecs))
+	v.Model = optional(f.literal("model", false, tts.Models))
+	v.Codec = optional(f.literal("output_audio_codec", false, audio.Codecs))
 	f.boundedFloat("temperature", 0.01, 1.0)
 	f.optionalStr("dict_id", 128)
 	f.optionalBool("enable_cached_responses")
-	if raw, ok := f.get("text", true); ok {
-		// a string that passes the str checks then meets legacy's _has_words
-		before := len(f.problems)
-		req.text = f.str("text", 0, maxTTSText)
-		if len(f.problems) == before && raw.Kind == pyjson.String {
-			if msg := speakableProblem(req.text); msg != "" {
-				f.add("body.text", msg)
-			}
+	return v
+}
+
+// speakable is legacy's SpeakableText field "text" of at most maxLen characters: a string
+// that passes the str checks then meets _has_words.
+func (f *fields) speakable(maxLen int) string {
+	raw, ok := f.get("text", true)
+	if !ok {
+		return ""
+	}
+	before := len(f.problems)
+	s := f.str("text", 0, maxLen)
+	if len(f.problems) == before && raw.Kind == pyjson.String {
+		if msg := speakableProblem(s); msg != "" {
+			f.add("body.text", msg)
 		}
 	}
-	req.languageCode = f.literal("language_code", true, text.CoreLanguages)
-	return req
+	return s
 }
 
 // speakableProblem is legacy's _has_words: no NUL anywhere (the engine reads C strings), and

@@ -22,6 +22,12 @@ const (
 // defaultBitrate is BITRATES["128k"], what a request without output_audio_bitrate gets.
 const defaultBitrate = 128_000
 
+// BitrateNames are output_audio_bitrate's values (legacy's Bitrate literal), in its order.
+var BitrateNames = []string{"32k", "64k", "96k", "128k", "192k"}
+
+// Bitrates are legacy's BITRATES: each output_audio_bitrate in bits per second.
+var Bitrates = map[string]int{"32k": 32_000, "64k": 64_000, "96k": 96_000, "128k": 128_000, "192k": 192_000}
+
 // Fields are a request's voice fields after their own validation (legacy's SpeechFields):
 // nil for absent or null.
 type Fields struct {

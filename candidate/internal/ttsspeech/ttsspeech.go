@@ -14,9 +14,6 @@ import (
 	"banyan/candidate/internal/ttsws"
 )
 
-// bitrates are legacy's BITRATES: output_audio_bitrate in bits per second.
-var bitrates = map[string]int{"32k": 32_000, "64k": 64_000, "96k": 96_000, "128k": 128_000, "192k": 192_000}
-
 // Resolver is resolve_options(surface="ws", …) (tts.Resolve); a codec the candidate cannot
 // encode is a *ttsws.NotPortedError.
 type Resolver struct{}
@@ -33,7 +30,7 @@ func (Resolver) Resolve(cfg ttsws.VoiceConfig, model string) (ttsws.Options, err
 	if cfg.OutputAudioCodec != "" {
 		f.Codec = &cfg.OutputAudioCodec
 	}
-	if b, ok := bitrates[cfg.OutputAudioBitrate]; ok {
+	if b, ok := tts.Bitrates[cfg.OutputAudioBitrate]; ok {
 		f.Bitrate = &b
 	}
 	o, err := tts.Resolve(tts.WebSocket, f)
