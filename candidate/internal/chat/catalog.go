@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"banyan/candidate/internal/pyrepr"
+
 	"fmt"
 	"strings"
 )
@@ -38,5 +40,5 @@ func Lookup(model string) (Card, string) {
 		}
 		ids[i] = card.ID
 	}
-	return Card{}, fmt.Sprintf("model %s is not served here; use one of %s", strRepr(model), strings.Join(ids, ", "))
+	return Card{}, fmt.Sprintf("model %s is not served here; use one of %s", pyrepr.Str(model), strings.Join(ids, ", "))
 }

@@ -204,13 +204,3 @@ func TestFloatRepr(t *testing.T) {
 	}
 }
 
-func TestStrRepr(t *testing.T) {
-	for s, want := range map[string]string{
-		"abc": "'abc'", "it's": `"it's"`, `it's "x"`: `'it\'s "x"'`, "a\tb\\": `'a\tb\\'`,
-		"\x00\x7f\u00a0é": `'\x00\x7f\xa0é'`, "\u200b\U000e0001": `'\u200b\U000e0001'`, "😀": "'😀'",
-	} {
-		if got := strRepr(s); got != want {
-			t.Errorf("strRepr(%q) = %s, want %s", s, got, want)
-		}
-	}
-}

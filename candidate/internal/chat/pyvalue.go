@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"banyan/candidate/internal/pyjson"
+	"banyan/candidate/internal/pyrepr"
 )
 
 // Legacy hands the request's JSON to Python functions that print it again: json.dumps (the
@@ -239,7 +239,7 @@ func pyRepr(v pyjson.Value) string {
 		}
 		return floatRepr(floatOf(v.Num))
 	case pyjson.String:
-		return strRepr(v.Str)
+		return pyrepr.Str(v.Str)
 	case pyjson.Array:
 		parts := make([]string, len(v.Items))
 		for i, item := range v.Items {
@@ -249,62 +249,8 @@ func pyRepr(v pyjson.Value) string {
 	default:
 		parts := make([]string, len(v.Keys))
 		for i, key := range v.Keys {
-			parts[i] = strRepr(key) + ": " + pyRepr(v.Fields[key])
+			parts[i] = pyrepr.Str(key) + ": " + pyRepr(v.Fields[key])
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
-}
-
-// strRepr is Python's repr() of a str: single quotes unless the text has one and no double
-// quote; backslash, the quote, \t \n \r escaped; other control and non-printable characters
-// as \xhh, \uhhhh or \Uhhhhhhhh.
-func strRepr(s string) string {
-	quote := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(quote)
-	for _, r := range s {
-		switch {
-		case r == rune(quote) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < utf8.RuneSelf && r >= ' ' && r != 0x7f, isPrintable(r):
-			b.WriteRune(r)
-		case r <= 0xff:
-			b.WriteString(`\x` + hexDigits(r, 2))
-		case r <= 0xffff:
-			b.WriteString(`\u` + hexDigits(r, 4))
-		default:
-			b.WriteString(`\U` + hexDigits(r, 8))
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
-}
-
-func hexDigits(r rune, width int) string {
-	s := strconv.FormatInt(int64(r), 16)
-	return strings.Repeat("0", width-len(s)) + s
-}
-
-// isPrintable is str.isprintable() of one non-ASCII character, by legacy's Python's tables.
-func isPrintable(r rune) bool {
-	_, found := slices.BinarySearchFunc(notPrintable, r, func(span [2]rune, r rune) int {
-		switch {
-		case span[1] < r:
-			return -1
-		case span[0] > r:
-			return 1
-		}
-		return 0
-	})
-	return !found
 }

@@ -15,6 +15,7 @@ import (
 	"banyan/candidate/internal/audioin"
 	"banyan/candidate/internal/billing"
 	"banyan/candidate/internal/pyjson"
+	"banyan/candidate/internal/pyrepr"
 	"banyan/candidate/internal/reqid"
 	"banyan/candidate/internal/stt"
 	"banyan/candidate/internal/vad"
@@ -212,7 +213,7 @@ func parseKeyterms(raw, model string) ([]string, string) {
 		if pyStripUnicode(term) == "" || utf8.RuneCountInString(term) > maxKeytermChars {
 			runes := []rune(term)
 			return nil, fmt.Sprintf("keyterms: each term must be 1 to %d characters; %s is not",
-				maxKeytermChars, pyStrRepr(string(runes[:min(len(runes), 80)])))
+				maxKeytermChars, pyrepr.Str(string(runes[:min(len(runes), 80)])))
 		}
 	}
 	if len(terms) > 0 && model != "saaras:v4" {
@@ -226,44 +227,6 @@ func pyStripUnicode(s string) string {
 	return strings.TrimFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || r == 0x1c || r == 0x1d || r == 0x1e || r == 0x1f
 	})
-}
-
-// pyStrRepr is repr(s) for a str: single quotes unless s holds one and no double quote.
-func pyStrRepr(s string) string {
-	quote := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(quote)
-	for _, r := range s {
-		switch {
-		case r == rune(quote) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r > 0x7f && !unicode.IsPrint(r):
-			switch {
-			case r <= 0xff:
-				fmt.Fprintf(&b, `\x%02x`, r)
-			case r <= 0xffff:
-				fmt.Fprintf(&b, `\u%04x`, r)
-			default:
-				fmt.Fprintf(&b, `\U%08x`, r)
-			}
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
 }
 
 // checkUploadSize is the route's body limits on the declared length: Starlette's

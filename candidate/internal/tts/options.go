@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"banyan/candidate/internal/audio"
+	"banyan/candidate/internal/pyrepr"
 )
 
 // Surface is the route a request came through: "rest", "stream" or "ws" (legacy's Surface).
@@ -144,11 +145,11 @@ func checkSpeaker(model string, speaker *string) error {
 	name := *speaker
 	var reason string
 	if owner := modelOf(name); owner != "" {
-		reason = fmt.Sprintf("speaker %s is a %s voice, not a %s one", Repr(name), owner, model)
+		reason = fmt.Sprintf("speaker %s is a %s voice, not a %s one", pyrepr.Str(name), owner, model)
 	} else if lower := pyLowerASCII(name); modelOf(lower) != "" {
-		reason = fmt.Sprintf("speaker names are lowercase: use %s", Repr(lower))
+		reason = fmt.Sprintf("speaker names are lowercase: use %s", pyrepr.Str(lower))
 	} else {
-		reason = fmt.Sprintf("%s has no speaker %s", model, Repr(name))
+		reason = fmt.Sprintf("%s has no speaker %s", model, pyrepr.Str(name))
 	}
 	var hint string
 	if model == "bulbul:v4-flash" {

@@ -190,17 +190,6 @@ func TestClientCallsTheModelAsLegacyDoes(t *testing.T) {
 	}
 }
 
-func TestReprAsPython(t *testing.T) {
-	for in, want := range map[string]string{
-		"abc": "'abc'", "it's": `"it's"`, `it's "x"`: `'it\'s "x"'`, "a\tb\n": `'a\tb\n'`,
-		"\u200b": `'\u200b'`, "\x7f": `'\x7f'`, "😀": "'😀'", "\U000e0001": `'\U000e0001'`, `a\b`: `'a\\b'`,
-	} {
-		if got := Repr(in); got != want {
-			t.Errorf("Repr(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 // Every call has its own deadline: a model that never answers is a 502 in legacy's words
 // (httpx's ReadTimeout has no message), not a request held forever.
 func TestACallThatNeverAnswersMeetsItsDeadline(t *testing.T) {

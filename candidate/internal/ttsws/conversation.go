@@ -14,6 +14,7 @@ import (
 
 	"banyan/candidate/internal/billing"
 	"banyan/candidate/internal/pyjson"
+	"banyan/candidate/internal/pyrepr"
 	"banyan/candidate/internal/realtime"
 	"banyan/candidate/internal/text"
 )
@@ -169,10 +170,10 @@ func (c *conversation) handle(ctx context.Context, frame realtime.Frame) error {
 		return nil
 	case "text", "flush":
 	default:
-		return &protocolError{"unknown message type " + pyRepr(m.kind) + "; use config, text, flush or ping", 400}
+		return &protocolError{"unknown message type " + pyrepr.Str(m.kind) + "; use config, text, flush or ping", 400}
 	}
 	if c.voice == nil {
-		return &protocolError{"the first message must be a config message; " + pyRepr(m.kind) + " came first", 400}
+		return &protocolError{"the first message must be a config message; " + pyrepr.Str(m.kind) + " came first", 400}
 	}
 	if m.kind == "flush" {
 		return c.sendBuffer(ctx, true)

@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"banyan/candidate/internal/envelope"
 	"banyan/candidate/internal/pyjson"
@@ -79,45 +77,4 @@ func parseMessage(text []byte) (message, bool) {
 		}
 	}
 	return m, true
-}
-
-// pyRepr is Python's repr() of a str: single quotes unless the text has one and no double
-// quote; backslash, the quote, \t \n \r escaped; other characters that are not printable
-// (str.isprintable: control, format, unassigned, private use, separators but the space) as
-// \xhh, \uhhhh or \Uhhhhhhhh.
-func pyRepr(s string) string {
-	quote := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(quote)
-	for _, r := range s {
-		switch {
-		case r == rune(quote) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < utf8.RuneSelf && r >= ' ' && r != 0x7f, r >= utf8.RuneSelf && unicode.IsPrint(r):
-			b.WriteRune(r)
-		case r <= 0xff:
-			b.WriteString(`\x` + hexDigits(r, 2))
-		case r <= 0xffff:
-			b.WriteString(`\u` + hexDigits(r, 4))
-		default:
-			b.WriteString(`\U` + hexDigits(r, 8))
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
-}
-
-func hexDigits(r rune, width int) string {
-	s := strconv.FormatInt(int64(r), 16)
-	return strings.Repeat("0", width-len(s)) + s
 }

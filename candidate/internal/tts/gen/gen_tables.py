@@ -5,8 +5,7 @@ candidate/internal/tts/gen/gen_tables.py`). Everything is taken from the running
 legacy/speech/voices.py (models, speakers per model in order, default speakers, the names read
 as female, the pitch and tempo tables), legacy/speech/options.py (pace ranges, the REST text
 limits, the sample rates), legacy/speech/tts.py (eSpeak voice per language, base rate, the
-pause between chunks) and, for ``repr()`` in messages, where Python's ``str.isprintable()``
-is False (its Unicode tables, not Go's).
+pause between chunks). repr() in messages is internal/pyrepr's.
 """
 
 from __future__ import annotations
@@ -24,18 +23,6 @@ from legacy.speech import options, tts, voices  # noqa: E402
 
 def _go_strings(values: object) -> str:
     return "{" + ", ".join(f'"{v}"' for v in values) + "}"  # type: ignore[attr-defined]
-
-
-def _not_printable() -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for cp in range(sys.maxunicode + 1):
-        if chr(cp).isprintable():
-            continue
-        if out and out[-1][1] == cp - 1:
-            out[-1] = (out[-1][0], cp)
-        else:
-            out.append((cp, cp))
-    return out
 
 
 def main() -> None:
@@ -99,12 +86,6 @@ def main() -> None:
         "// voiceOfLanguage is tts.py's VOICE_OF_LANGUAGE: the eSpeak voice of each language.",
         "var voiceOfLanguage = map[string]string{",
         *(f'\t"{lang}": "{v}",' for lang, v in tts.VOICE_OF_LANGUAGE.items()),
-        "}",
-        "",
-        "// notPrintable are the inclusive ranges of code points whose str.isprintable() is",
-        "// False in legacy's Python, in order.",
-        "var notPrintable = [][2]rune{",
-        *(f"\t{{0x{lo:04X}, 0x{hi:04X}}}," for lo, hi in _not_printable()),
         "}",
     ]
     target = HERE.parent / "tables_gen.go"
