@@ -7,6 +7,7 @@ package httpapi
 import (
 	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -54,6 +55,8 @@ type Config struct {
 	// Recognition is /speech-to-text's model and decimal billing (stt.go); without a model
 	// it answers 503, as legacy does.
 	Recognition RecognitionConfig
+	// BodyIdle is how long a request body may go without a byte (0: DefaultBodyIdle).
+	BodyIdle time.Duration
 	// Sockets are the WebSocket routes ported so far, by path ("/text-to-speech/ws":
 	// ttsws.Handler); a socket route of legacy not here answers 501.
 	Sockets map[string]http.Handler
@@ -72,6 +75,7 @@ type Server struct {
 	recognition RecognitionConfig
 	metrics     *Metrics
 	router      router
+	bodyIdle    time.Duration
 }
 
 // New builds the server and its route table.
@@ -81,6 +85,10 @@ func New(cfg Config) *Server {
 		lid: cfg.LID, translator: cfg.Translator, chat: cfg.Chat, metrics: cfg.Metrics,
 		speech:      cfg.Speech,
 		recognition: cfg.Recognition,
+		bodyIdle:    cfg.BodyIdle,
+	}
+	if s.bodyIdle <= 0 {
+		s.bodyIdle = DefaultBodyIdle
 	}
 	s.router.routes = []*route{
 		{name: "/healthz", methods: []string{http.MethodGet}, match: exact("/healthz"), handler: s.healthz},
@@ -149,6 +157,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	rec := &statusRecorder{ResponseWriter: w}
 	rec.Header().Set(reqid.Header, id)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.bodyIdle}
+	}
 	name := "unmatched"
 	defer func() {
 		if p := recover(); p != nil {
@@ -173,6 +184,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"status", status, "duration_ms", float64(elapsed.Microseconds())/1000)
 	}()
 	name = s.router.dispatch(rec, r)
+}
+
+// Deadlines. A body is read under an idle rule rather than one deadline for the whole
+// request: a 25 MiB upload on a slow link takes minutes and is fine while it moves (legacy's
+// uvicorn has no body deadline at all), and a client that stops sending is cut off as soon
+// as it stops. The answer's write budget starts when the body has been read, not when the
+// request began, so a slow upload does not eat the time to answer it.
+const (
+	DefaultBodyIdle = 30 * time.Second // no byte of the body for this long: cut off
+	WriteTimeout    = 60 * time.Second // to answer, from the body's last byte
+)
+
+// progressBody moves the connection's deadlines forward before each read of the body.
+type progressBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	now := time.Now() // the deadlines are unsupported (and ignored) by tests' recorders
+	_ = b.rc.SetReadDeadline(now.Add(b.idle))
+	n, err := b.ReadCloser.Read(p)
+	_ = b.rc.SetWriteDeadline(time.Now().Add(WriteTimeout))
+	return n, err
 }
 
 // lastHeader is how legacy reads X-Request-ID: dict(scope["headers"]), so the last of
