@@ -183,6 +183,8 @@ func run(cfg config, log *slog.Logger) error {
 	transport.MaxIdleConnsPerHost = 64
 	client := &http.Client{Transport: transport}
 	biller := billing.New(cfg.legacyURL, cfg.internalToken, client, cfg.billingTimeout, log)
+	metrics := httpapi.NewMetrics()
+	biller.ObserveCalls(metrics.ObserveBillingCall)
 	chatConfig, err := chatRoutes(cfg.inferenceURL, transport, biller)
 	if err != nil {
 		return err
@@ -194,7 +196,7 @@ func run(cfg config, log *slog.Logger) error {
 		Billing:    biller,
 		Text:       text.New(),
 		LID:        lidmodel.New(cfg.inferenceURL, client, lidmodel.DefaultTimeout),
-		Metrics:    httpapi.NewMetrics(),
+		Metrics:    metrics,
 		Translator: translator(cfg.inferenceURL, transport),
 		Chat:       chatConfig,
 		Speech:     speechModel,

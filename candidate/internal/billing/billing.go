@@ -70,7 +70,14 @@ type Client struct {
 	http    *http.Client
 	timeout time.Duration
 	log     *slog.Logger
+	observe func(call string, elapsed time.Duration)
 }
+
+// ObserveCalls makes f see every call's name ("authorize", "settle", …) and how long it
+// took, answer read, whatever its outcome: the two HTTP hops per request that legacy makes
+// in-process are the candidate's main cost on cheap routes, so they are measured (metrics).
+// Set it before the client is used.
+func (c *Client) ObserveCalls(f func(call string, elapsed time.Duration)) { c.observe = f }
 
 // New returns a client of the internal API at baseURL (legacy's URL) with the internal token.
 func New(baseURL, token string, httpClient *http.Client, timeout time.Duration, log *slog.Logger) *Client {
@@ -149,6 +156,9 @@ func (c *Client) call(ctx context.Context, req Request, name string, body, answe
 		httpReq.Header.Set("X-Banyan-Shadow", req.Shadow)
 	}
 	started := time.Now()
+	if c.observe != nil {
+		defer func() { c.observe(name, time.Since(started)) }()
+	}
 	resp, err := c.http.Do(httpReq)
 	if err != nil {
 		c.log.WarnContext(ctx, "billing call failed", "call", name, "error", err, "elapsed_ms", time.Since(started).Milliseconds())

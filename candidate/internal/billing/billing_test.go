@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -143,10 +144,18 @@ func TestEveryCallHasADeadline(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	c := New(srv.URL, "tok", srv.Client(), 50*time.Millisecond, quiet)
+	var observed []string
+	c.ObserveCalls(func(call string, elapsed time.Duration) {
+		observed = append(observed, fmt.Sprintf("%s %t", call, elapsed >= 50*time.Millisecond))
+	})
 	started := time.Now()
 	_, err := c.Authorize(context.Background(), fwd, "k", "text-lid", "characters", 1)
 	if !errors.Is(err, ErrUnavailable) || time.Since(started) > 2*time.Second {
 		t.Errorf("got %v after %s", err, time.Since(started))
+	}
+	// A call that failed is measured too: a slow ledger is what the histogram is for.
+	if len(observed) != 1 || observed[0] != "authorize true" {
+		t.Errorf("observed %v", observed)
 	}
 }
 

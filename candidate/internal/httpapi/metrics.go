@@ -15,11 +15,12 @@ import (
 // writes them in the Prometheus text exposition format (GET /metrics). Labels are route
 // patterns, never raw paths, so a scan of random URLs cannot grow the series without bound.
 type Metrics struct {
-	mu       sync.Mutex
-	requests map[requestKey]uint64
-	latency  map[string]*histogram
-	billing  map[billingKey]uint64
-	started  time.Time
+	mu             sync.Mutex
+	requests       map[requestKey]uint64
+	latency        map[string]*histogram
+	billing        map[billingKey]uint64
+	billingLatency map[string]*histogram // by call
+	started        time.Time
 }
 
 type requestKey struct {
@@ -41,10 +42,11 @@ type histogram struct {
 // NewMetrics returns an empty registry.
 func NewMetrics() *Metrics {
 	return &Metrics{
-		requests: map[requestKey]uint64{},
-		latency:  map[string]*histogram{},
-		billing:  map[billingKey]uint64{},
-		started:  time.Now(),
+		requests:       map[requestKey]uint64{},
+		latency:        map[string]*histogram{},
+		billing:        map[billingKey]uint64{},
+		billingLatency: map[string]*histogram{},
+		started:        time.Now(),
 	}
 }
 
@@ -53,10 +55,23 @@ func (m *Metrics) observe(route, method string, status int, elapsed time.Duratio
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.requests[requestKey{route, method, status}]++
-	h := m.latency[route]
+	record(m.latency, route, elapsed)
+}
+
+// ObserveBillingCall records how long one call to the internal billing API took
+// (billing.Client.ObserveCalls).
+func (m *Metrics) ObserveBillingCall(call string, elapsed time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	record(m.billingLatency, call, elapsed)
+}
+
+// record adds one observation to the histogram of key.
+func record(hs map[string]*histogram, key string, elapsed time.Duration) {
+	h := hs[key]
 	if h == nil {
 		h = &histogram{counts: make([]uint64, len(latencyBuckets)+1)}
-		m.latency[route] = h
+		hs[key] = h
 	}
 	seconds := elapsed.Seconds()
 	i := sort.SearchFloat64s(latencyBuckets, seconds) // first bound >= seconds
@@ -97,26 +112,7 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 		fmt.Fprintf(&b, "candidate_http_requests_total{route=%s,method=%s,status=\"%d\"} %d\n",
 			label(k.route), label(k.method), k.status, m.requests[k])
 	}
-	b.WriteString("# HELP candidate_http_request_duration_seconds Time to answer a request, by route pattern.\n")
-	b.WriteString("# TYPE candidate_http_request_duration_seconds histogram\n")
-	routes := make([]string, 0, len(m.latency))
-	for r := range m.latency {
-		routes = append(routes, r)
-	}
-	sort.Strings(routes)
-	for _, r := range routes {
-		h := m.latency[r]
-		var cumulative uint64
-		for i, bound := range latencyBuckets {
-			cumulative += h.counts[i]
-			fmt.Fprintf(&b, "candidate_http_request_duration_seconds_bucket{route=%s,le=\"%s\"} %d\n",
-				label(r), strconv.FormatFloat(bound, 'g', -1, 64), cumulative)
-		}
-		cumulative += h.counts[len(latencyBuckets)]
-		fmt.Fprintf(&b, "candidate_http_request_duration_seconds_bucket{route=%s,le=\"+Inf\"} %d\n", label(r), cumulative)
-		fmt.Fprintf(&b, "candidate_http_request_duration_seconds_sum{route=%s} %s\n", label(r), formatFloat(h.sum))
-		fmt.Fprintf(&b, "candidate_http_request_duration_seconds_count{route=%s} %d\n", label(r), h.total)
-	}
+	writeHistograms(&b, "candidate_http_request_duration_seconds", "Time to answer a request, by route pattern.", "route", m.latency)
 	b.WriteString("# HELP candidate_billing_calls_total Calls to legacy's internal billing API, by call and outcome.\n")
 	b.WriteString("# TYPE candidate_billing_calls_total counter\n")
 	bkeys := make([]billingKey, 0, len(m.billing))
@@ -132,11 +128,35 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	for _, k := range bkeys {
 		fmt.Fprintf(&b, "candidate_billing_calls_total{call=%s,outcome=%s} %d\n", label(k.call), label(k.outcome), m.billing[k])
 	}
+	writeHistograms(&b, "candidate_billing_call_duration_seconds", "Time of a call to legacy's internal billing API, answer read, by call.", "call", m.billingLatency)
 	b.WriteString("# HELP candidate_uptime_seconds Seconds since the process started serving.\n")
 	b.WriteString("# TYPE candidate_uptime_seconds gauge\n")
 	fmt.Fprintf(&b, "candidate_uptime_seconds %s\n", formatFloat(time.Since(m.started).Seconds()))
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err
+}
+
+// writeHistograms writes one histogram family, a series per key (labelled name=key), in
+// key order.
+func writeHistograms(b *strings.Builder, family, help, name string, hs map[string]*histogram) {
+	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s histogram\n", family, help, family)
+	keys := make([]string, 0, len(hs))
+	for k := range hs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		h, l := hs[k], name+"="+label(k)
+		var cumulative uint64
+		for i, bound := range latencyBuckets {
+			cumulative += h.counts[i]
+			fmt.Fprintf(b, "%s_bucket{%s,le=\"%s\"} %d\n", family, l, strconv.FormatFloat(bound, 'g', -1, 64), cumulative)
+		}
+		cumulative += h.counts[len(latencyBuckets)]
+		fmt.Fprintf(b, "%s_bucket{%s,le=\"+Inf\"} %d\n", family, l, cumulative)
+		fmt.Fprintf(b, "%s_sum{%s} %s\n", family, l, formatFloat(h.sum))
+		fmt.Fprintf(b, "%s_count{%s} %d\n", family, l, h.total)
+	}
 }
 
 // label quotes a label value as the exposition format wants.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"banyan/candidate/internal/billing"
 	"banyan/candidate/internal/reqid"
@@ -128,6 +129,28 @@ func TestHealthAndMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBillingCallLatencyIsAHistogramPerCall(t *testing.T) {
+	m := NewMetrics()
+	m.ObserveBillingCall("settle", 3*time.Millisecond)
+	m.ObserveBillingCall("settle", 30*time.Millisecond)
+	m.ObserveBillingCall("authorize", time.Millisecond)
+	var out strings.Builder
+	if _, err := m.WriteTo(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# TYPE candidate_billing_call_duration_seconds histogram",
+		`candidate_billing_call_duration_seconds_bucket{call="authorize",le="0.001"} 1`,
+		`candidate_billing_call_duration_seconds_bucket{call="settle",le="0.005"} 1`,
+		`candidate_billing_call_duration_seconds_bucket{call="settle",le="0.05"} 2`,
+		`candidate_billing_call_duration_seconds_count{call="settle"} 2`,
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("metrics lack %q:\n%s", want, out.String())
 		}
 	}
 }
