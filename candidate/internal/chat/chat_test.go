@@ -203,4 +203,3 @@ func TestFloatRepr(t *testing.T) {
 		}
 	}
 }
-
