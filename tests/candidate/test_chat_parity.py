@@ -27,7 +27,7 @@ import httpx
 from shadow.compare.config import CompareConfig, IgnoreRule
 from shadow.compare.dispatch import compare
 from shadow.model import Diff, Observation
-from tests.candidate.ledger import ledgers
+from tests.candidate.ledger import ledger_differences, settled
 
 # corpus case name -> why the answers may differ (rfcs/0006-candidate-decisions.md)
 KNOWN: dict[str, str] = {}
@@ -225,22 +225,13 @@ def test_chat_completions_answer_as_legacy_does(platform, candidate_url: str) ->
                 print("DIVERGENCE " + line)
                 if name not in KNOWN:
                     unexplained.append(line)
-        # The candidate settles a stream after its last frame: give the ledger a moment.
-        billed: dict[str, Any] = {}
-        for _ in range(50):
-            billed = ledgers(platform, client, list(request_ids.values()))
-            if all(bool(e["live"]) == bool(e["shadow"]) for e in billed.values()):
-                break
-            time.sleep(0.1)
-    for name, request_id in request_ids.items():
-        entry = billed[request_id]
-        if sorted(map(str, entry["live"])) != sorted(map(str, entry["shadow"])):
-            line = (f"chat-completions {name} $ledger changed: legacy={entry['live']} "
-                    f"candidate={entry['shadow']}")  # fmt: skip
-            print("DIVERGENCE " + line)
-            matched[list(request_ids).index(name)] = False
-            if name not in KNOWN:
-                unexplained.append(line)
+        billed = settled(platform, client, list(request_ids.values()))
+    for name, difference in ledger_differences(billed, request_ids).items():
+        line = f"chat-completions {name} {difference}"
+        print("DIVERGENCE " + line)
+        matched[list(request_ids).index(name)] = False
+        if name not in KNOWN:
+            unexplained.append(line)
     print(f"PARITY chat-completions: {sum(matched)}/{len(matched)} = "
           f"{sum(matched) / len(matched):.3f}")  # fmt: skip
     assert not unexplained, "\n".join(unexplained)

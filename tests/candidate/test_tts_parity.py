@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 import uuid
 from typing import Any
 
@@ -32,7 +31,7 @@ from shadow.compare.audio import AudioHint, compare_audio
 from shadow.compare.config import CompareConfig
 from shadow.compare.dispatch import compare
 from shadow.model import Diff, Observation
-from tests.candidate.ledger import ledgers
+from tests.candidate.ledger import ledger_differences, settled
 
 # corpus case name -> why the answers may differ
 KNOWN: dict[str, str] = {}
@@ -230,21 +229,13 @@ def test_tts_streams_answer_as_legacy_does(platform, candidate_url: str) -> None
                 print("DIVERGENCE " + line)
                 if name not in STREAM_KNOWN:
                     unexplained.append(line)
-        billed: dict[str, Any] = {}
-        for _ in range(50):
-            billed = ledgers(platform, client, list(request_ids.values()))
-            if all(bool(e["live"]) == bool(e["shadow"]) for e in billed.values()):
-                break
-            time.sleep(0.1)
-    for name, request_id in request_ids.items():
-        entry = billed.get(request_id, {"live": [], "shadow": []})
-        if sorted(map(str, entry["live"])) != sorted(map(str, entry["shadow"])):
-            line = (f"text-to-speech-stream {name} $ledger changed: legacy={entry['live']} "
-                    f"candidate={entry['shadow']}")  # fmt: skip
-            print("DIVERGENCE " + line)
-            matched[list(request_ids).index(name)] = False
-            if name not in STREAM_KNOWN:
-                unexplained.append(line)
+        billed = settled(platform, client, list(request_ids.values()))
+    for name, difference in ledger_differences(billed, request_ids).items():
+        line = f"text-to-speech-stream {name} {difference}"
+        print("DIVERGENCE " + line)
+        matched[list(request_ids).index(name)] = False
+        if name not in STREAM_KNOWN:
+            unexplained.append(line)
     total = len(matched)
     print(f"PARITY text-to-speech-stream: {sum(matched)}/{total} = {sum(matched) / total:.3f}")
     print(f"text-to-speech-stream: {same_bytes} answers with audio were the same bytes")

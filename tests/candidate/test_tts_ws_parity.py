@@ -30,7 +30,7 @@ from websockets.sync.client import connect
 from shadow.compare.config import CompareConfig
 from shadow.compare.dispatch import compare
 from shadow.model import Diff, Observation, WsMessage
-from tests.candidate.ledger import ledgers
+from tests.candidate.ledger import ledger_differences, ledgers, settled
 
 # corpus session name -> why the answers may differ (rfcs/0006-candidate-decisions.md)
 KNOWN: dict[str, str] = {
@@ -246,22 +246,19 @@ def test_tts_sessions_answer_as_legacy_does(platform, candidate_url: str) -> Non
                              f"candidate={diff.candidate!r}")  # fmt: skip
     # Both sides settle when the session ends: give the ledger a moment.
     with httpx.Client(timeout=30) as client:
-        billed: dict[str, Any] = {}
-        for _ in range(50):
-            billed = ledgers(platform, client, [*request_ids.values(), *live_ids.values()])
-            if all(bool(e["live"]) == bool(e["shadow"]) for e in billed.values()):
-                break
-            if all(bool(billed.get(rid, {}).get("live")) for rid in live_ids.values()):
-                break
-            time.sleep(0.1)
-    for name, request_id in request_ids.items():
-        entry = billed.get(request_id, {"live": [], "shadow": []})
-        if name in live_ids:
-            entry = {**entry, "shadow": billed.get(live_ids[name], {"live": []})["live"]}
-        if sorted(map(str, entry["live"])) != sorted(map(str, entry["shadow"])):
-            divergence(name, f"$ledger changed: legacy={entry['live']} "
-                             f"candidate={entry['shadow']}")  # fmt: skip
-            matched[list(request_ids).index(name)] = False
+        shadowed = [rid for name, rid in request_ids.items() if name not in live_ids]
+        billed = settled(platform, client, shadowed)
+        live = ledgers(platform, client, [*live_ids.values(), *map(request_ids.get, live_ids)])
+        billed |= {rid: live[rid] for name, rid in request_ids.items() if name in live_ids}
+    for name, live_id in live_ids.items():  # the candidate's live lines stand in for shadow
+        shadow = live.get(live_id, {"live": []})["live"]
+        billed[request_ids[name]] = {
+            **billed.get(request_ids[name], {"live": []}),
+            "shadow": shadow,
+        }
+    for name, difference in ledger_differences(billed, request_ids).items():
+        divergence(name, difference)
+        matched[list(request_ids).index(name)] = False
     print(f"PARITY text-to-speech-ws: {sum(matched)}/{len(matched)} = "
           f"{sum(matched) / len(matched):.3f}")  # fmt: skip
     assert not unexplained, "\n".join(unexplained)

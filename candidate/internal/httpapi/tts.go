@@ -228,20 +228,10 @@ func (s *Server) textToSpeech(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusUnprocessableEntity, f.message(), "")
 		return
 	}
-	options, err := tts.Resolve(tts.REST, req.fields)
-	if err == nil {
-		err = tts.CheckTextLength(options.Model, utf8.RuneCountInString(req.text))
-	}
-	if err != nil {
-		writeError(w, r, http.StatusBadRequest, err.Error(), "")
-		return
-	}
-	if !audio.Ported(options.Codec) {
-		writeError(w, r, http.StatusNotImplemented, (&audio.NotPortedError{Codec: options.Codec}).Error(), "")
-		return
-	}
-	if s.speech == nil {
-		writeError(w, r, http.StatusServiceUnavailable, "speech synthesis is not configured (BANYAN_INFERENCE_URL)", "")
+	options, ok := speechOptions(w, r, tts.REST, req.fields, func(o tts.Options) error {
+		return tts.CheckTextLength(o.Model, utf8.RuneCountInString(req.text))
+	})
+	if !ok || !s.speechConfigured(w, r) {
 		return
 	}
 	chars := utf8.RuneCountInString(req.text)
@@ -249,10 +239,7 @@ func (s *Server) textToSpeech(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	speech := tts.Request{
-		Text: req.text, LanguageCode: req.languageCode, Pace: options.Pace, Pitch: options.Pitch,
-		Speaker: options.Speaker, RequestID: reqid.From(r.Context()), Traceparent: r.Header.Get("Traceparent"),
-	}
+	speech := speechRequest(r, req.text, req.languageCode, options)
 	pcm, modelRate, err := tts.Synthesize(r.Context(), s.speech, speech, tts.MaxChars, tts.Concurrency)
 	if err != nil {
 		s.abandonCharge(r, charge)
@@ -280,6 +267,41 @@ func (s *Server) textToSpeech(w http.ResponseWriter, r *http.Request) {
 	b.WriteString(base64.StdEncoding.EncodeToString(encoded))
 	b.WriteString(`"]}`)
 	writeJSON(w, http.StatusOK, b.String())
+}
+
+// speechOptions resolves a request's options for surface (legacy's options_of) and then
+// checks them with more (nil: nothing more): a 400 saying what to change; or a codec the
+// candidate cannot encode yet, a 501 naming it, before anything is held.
+func speechOptions(w http.ResponseWriter, r *http.Request, surface tts.Surface, f tts.Fields, more func(tts.Options) error) (tts.Options, bool) {
+	options, err := tts.Resolve(surface, f)
+	if err == nil && more != nil {
+		err = more(options)
+	}
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err.Error(), "")
+		return options, false
+	}
+	if !audio.Ported(options.Codec) {
+		writeError(w, r, http.StatusNotImplemented, (&audio.NotPortedError{Codec: options.Codec}).Error(), "")
+		return options, false
+	}
+	return options, true
+}
+
+// speechConfigured answers 503, as legacy's inference_url_of does, when there is no model.
+func (s *Server) speechConfigured(w http.ResponseWriter, r *http.Request) bool {
+	if s.speech == nil {
+		writeError(w, r, http.StatusServiceUnavailable, "speech synthesis is not configured (BANYAN_INFERENCE_URL)", "")
+	}
+	return s.speech != nil
+}
+
+// speechRequest is legacy's speech_request, with the request's id and trace for the model.
+func speechRequest(r *http.Request, text, languageCode string, o tts.Options) tts.Request {
+	return tts.Request{
+		Text: text, LanguageCode: languageCode, Pace: o.Pace, Pitch: o.Pitch, Speaker: o.Speaker,
+		RequestID: reqid.From(r.Context()), Traceparent: r.Header.Get("Traceparent"),
+	}
 }
 
 // answerSpeechError answers a synthesis that failed: 502 in legacy's words when the model

@@ -226,21 +226,7 @@ func checkNotPorted(t *testing.T, srv *Server, ledger *fakeLedger, tc ttsCase) {
 // checkFLAC: the same answer but the FLAC bytes (legacy's FFmpeg codes them otherwise),
 // which must hold legacy's samples; resampled, the same number of them.
 func checkFLAC(t *testing.T, srv *Server, ledger *fakeLedger, tc ttsCase) {
-	rec := send(srv, tc)
-	calls := ledger.take()
-	if rec.Code != tc.Want.Status || !reflect.DeepEqual(normalise(calls), normalise(tc.Billing)) {
-		t.Fatalf("%d %.200s billing %v; legacy %d billing %v", rec.Code, rec.Body.String(), calls, tc.Want.Status, tc.Billing)
-	}
-	var got, want struct {
-		RequestID string   `json:"request_id"`
-		Audios    []string `json:"audios"`
-	}
-	_ = json.Unmarshal(rec.Body.Bytes(), &got)
-	_ = json.Unmarshal([]byte(tc.Want.Body), &want)
-	if got.RequestID != want.RequestID || len(got.Audios) != 1 {
-		t.Fatalf("answer %.200s, legacy %.200s", rec.Body.String(), tc.Want.Body)
-	}
-	flac, _ := base64.StdEncoding.DecodeString(got.Audios[0])
+	flac, _ := sameAnswerButAudio(t, srv, ledger, tc)
 	samples, _ := base64.StdEncoding.DecodeString(tc.FlacSamples)
 	if resampled(tc) {
 		total := binary.BigEndian.Uint64(flac[18:26]) & (1<<36 - 1)
@@ -255,27 +241,35 @@ func checkFLAC(t *testing.T, srv *Server, ledger *fakeLedger, tc ttsCase) {
 	}
 }
 
-// checkMP3: the same answer but the MP3 frames' bytes (another encoder than LAME codes
-// them): as many frames as legacy's, each at legacy's sample rate and bitrate, after the
-// same ID3 tag. The decoded signal's likeness is the shadow's to judge
-// (tests/candidate/test_tts_parity.py), since a Go test has no MP3 decoder.
-func checkMP3(t *testing.T, srv *Server, ledger *fakeLedger, tc ttsCase) {
+// sameAnswerButAudio sends tc and checks its status, billing and request id are legacy's;
+// it returns the two answers' audio.
+func sameAnswerButAudio(t *testing.T, srv *Server, ledger *fakeLedger, tc ttsCase) (got, want []byte) {
+	t.Helper()
 	rec := send(srv, tc)
 	calls := ledger.take()
 	if rec.Code != tc.Want.Status || !reflect.DeepEqual(normalise(calls), normalise(tc.Billing)) {
 		t.Fatalf("%d %.200s billing %v; legacy %d billing %v", rec.Code, rec.Body.String(), calls, tc.Want.Status, tc.Billing)
 	}
-	var got, want struct {
+	var ours, theirs struct {
 		RequestID string   `json:"request_id"`
 		Audios    []string `json:"audios"`
 	}
-	_ = json.Unmarshal(rec.Body.Bytes(), &got)
-	_ = json.Unmarshal([]byte(tc.Want.Body), &want)
-	if got.RequestID != want.RequestID || len(got.Audios) != 1 || len(want.Audios) != 1 {
+	_ = json.Unmarshal(rec.Body.Bytes(), &ours)
+	_ = json.Unmarshal([]byte(tc.Want.Body), &theirs)
+	if ours.RequestID != theirs.RequestID || len(ours.Audios) != 1 || len(theirs.Audios) != 1 {
 		t.Fatalf("answer %.200s, legacy %.200s", rec.Body.String(), tc.Want.Body)
 	}
-	g, _ := base64.StdEncoding.DecodeString(got.Audios[0])
-	w, _ := base64.StdEncoding.DecodeString(want.Audios[0])
+	got, _ = base64.StdEncoding.DecodeString(ours.Audios[0])
+	want, _ = base64.StdEncoding.DecodeString(theirs.Audios[0])
+	return got, want
+}
+
+// checkMP3: the same answer but the MP3 frames' bytes (another encoder than LAME codes
+// them): as many frames as legacy's, each at legacy's sample rate and bitrate, after the
+// same ID3 tag. The decoded signal's likeness is the shadow's to judge
+// (tests/candidate/test_tts_parity.py), since a Go test has no MP3 decoder.
+func checkMP3(t *testing.T, srv *Server, ledger *fakeLedger, tc ttsCase) {
+	g, w := sameAnswerButAudio(t, srv, ledger, tc)
 	if len(w) == 0 || len(g) == 0 {
 		if len(g) != len(w) {
 			t.Errorf("%d bytes of audio, legacy %d", len(g), len(w))

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"banyan/candidate/internal/audio"
-	"banyan/candidate/internal/reqid"
 	"banyan/candidate/internal/text"
 	"banyan/candidate/internal/tts"
 )
@@ -58,13 +57,8 @@ func (s *Server) textToSpeechStream(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusUnprocessableEntity, f.message(), "")
 		return
 	}
-	options, err := tts.Resolve(tts.Stream, fieldsOf)
-	if err != nil {
-		writeError(w, r, http.StatusBadRequest, err.Error(), "")
-		return
-	}
-	if !audio.Ported(options.Codec) {
-		writeError(w, r, http.StatusNotImplemented, (&audio.NotPortedError{Codec: options.Codec}).Error(), "")
+	options, ok := speechOptions(w, r, tts.Stream, fieldsOf, nil)
+	if !ok {
 		return
 	}
 	if language == "" {
@@ -72,8 +66,7 @@ func (s *Server) textToSpeechStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s.speech == nil {
-		writeError(w, r, http.StatusServiceUnavailable, "speech synthesis is not configured (BANYAN_INFERENCE_URL)", "")
+	if !s.speechConfigured(w, r) {
 		return
 	}
 	encoder, err := audio.NewStreamEncoder(options.Codec, options.SampleRate, options.Bitrate)
@@ -87,10 +80,7 @@ func (s *Server) textToSpeechStream(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	speech := tts.Request{
-		Text: input, LanguageCode: language, Pace: options.Pace, Pitch: options.Pitch,
-		Speaker: options.Speaker, RequestID: reqid.From(r.Context()), Traceparent: r.Header.Get("Traceparent"),
-	}
+	speech := speechRequest(r, input, language, options)
 	next, stop := iter.Pull2(streamPieces(r.Context(), s.speech, speech, options, encoder))
 	defer stop()
 	first, err, more := next()
