@@ -2,14 +2,14 @@ package audioin
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"testing"
+
+	"banyan/candidate/internal/casefile"
 )
 
 type wavCase struct {
@@ -54,17 +54,12 @@ type decodeCases struct {
 
 func loadDecodeCases(t *testing.T) *decodeCases {
 	t.Helper()
-	f, err := os.Open("testdata/decode_cases.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
+	raw, err := casefile.Read("testdata/decode_cases.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c decodeCases
-	if err := json.NewDecoder(z).Decode(&c); err != nil {
+	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.WAV) == 0 {

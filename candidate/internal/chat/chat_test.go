@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"banyan/candidate/internal/casefile"
 	"banyan/candidate/internal/pyjson"
 	"banyan/candidate/internal/tokenizer"
 )
@@ -43,7 +44,7 @@ type legacyCase struct {
 
 func loadCases(t *testing.T) []legacyCase {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/cases.json")
+	raw, err := casefile.Read("testdata/cases.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}

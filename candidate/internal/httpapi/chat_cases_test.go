@@ -2,12 +2,10 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -20,7 +18,7 @@ import (
 	"banyan/candidate/internal/tokenizer"
 )
 
-// The chat routes replayed against legacy's own answers: ../chat/testdata/cases.json, written
+// The chat routes replayed against legacy's own answers: ../chat/testdata/cases.json.gz, written
 // by ../chat/gen/gen_cases.py running legacy's chat app (real routes, error handlers,
 // commerce middleware and chat model; a fake ledger). Each request goes to the candidate's
 // handler with a fake ledger that answers as that one did and a fake inference server that
@@ -181,14 +179,8 @@ func newChatServer(t *testing.T, model http.Handler, ledger TokenBiller, words *
 }
 
 func TestChatAnswersAsLegacy(t *testing.T) {
-	raw, err := os.ReadFile("../chat/testdata/cases.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cases []chatCase
-	if err := json.Unmarshal(raw, &cases); err != nil {
-		t.Fatal(err)
-	}
+	loadCases(t, "../chat/testdata/cases.json.gz", &cases)
 	model, ledger := &scriptedModel{}, &tokenLedger{}
 	srv := newChatServer(t, model, ledger, loadTokenizer(t))
 	for _, c := range cases {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"banyan/candidate/internal/casefile"
 	"banyan/candidate/internal/lidmodel"
 	"bytes"
 	"context"
@@ -11,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -181,7 +181,7 @@ func TestRoutesAnswerAsLegacy(t *testing.T) {
 
 func loadCases(t *testing.T, path string, cases any) {
 	t.Helper()
-	raw, err := readTestdata(path)
+	raw, err := casefile.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,5 +264,3 @@ func normalise(calls []map[string]any) []map[string]any {
 	}
 	return calls
 }
-
-func readTestdata(path string) ([]byte, error) { return os.ReadFile(path) }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"testing"
 
 	"banyan/candidate/internal/billing"
+	"banyan/candidate/internal/casefile"
 	"banyan/candidate/internal/stt"
 	"banyan/candidate/internal/text"
 )
@@ -161,17 +160,12 @@ type sttCases struct {
 
 func loadSTTCases(t *testing.T) sttCases {
 	t.Helper()
-	f, err := os.Open("testdata/stt_cases.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
+	raw, err := casefile.Read("testdata/stt_cases.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c sttCases
-	if err := json.NewDecoder(z).Decode(&c); err != nil {
+	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.Cases) == 0 {

@@ -138,7 +138,7 @@ func newTTSServer(ledger *fakeLedger, model tts.Model) *Server {
 // filter), the answers must agree but for the samples, which must be close.
 func TestTextToSpeechAnswersAsLegacy(t *testing.T) {
 	var cases []ttsCase
-	loadCases(t, "testdata/tts_cases.json", &cases)
+	loadCases(t, "testdata/tts_cases.json.gz", &cases)
 	if len(cases) < 80 {
 		t.Fatalf("%d cases", len(cases))
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"banyan/candidate/internal/casefile"
 )
 
 // The table of testdata/cases.json: legacy's answers (gen/gen_cases.py ran legacy's Python),
@@ -80,7 +82,7 @@ type cases struct {
 
 func loadCases(t *testing.T, path string) cases {
 	t.Helper()
-	raw, err := os.ReadFile(path)
+	raw, err := casefile.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,9 @@ package text
 
 import (
 	"encoding/json"
-	"os"
 	"testing"
+
+	"banyan/candidate/internal/casefile"
 )
 
 type outputScriptCases struct {
@@ -23,7 +24,7 @@ type outputScriptCases struct {
 
 func loadOutputScriptCases(t *testing.T) outputScriptCases {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/output_script_cases.json")
+	raw, err := casefile.Read("testdata/output_script_cases.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}

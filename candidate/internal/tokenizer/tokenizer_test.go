@@ -2,11 +2,12 @@ package tokenizer
 
 import (
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"banyan/candidate/internal/casefile"
 )
 
 var (
@@ -26,7 +27,7 @@ func cl100k(t *testing.T) *Encoding {
 
 // TestLegacyCases replays the token ids legacy's tiktoken gave (gen/gen_tokenizer.py).
 func TestLegacyCases(t *testing.T) {
-	raw, err := os.ReadFile("testdata/cases.json")
+	raw, err := casefile.Read("testdata/cases.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/big"
-	"os"
 	"strconv"
 	"testing"
+
+	"banyan/candidate/internal/casefile"
 )
 
 // legacyCases is testdata/cases.json, legacy's answers (gen/gen_cases.py).
@@ -49,7 +50,7 @@ type legacyCases struct {
 
 func loadCases(t *testing.T) legacyCases {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/cases.json")
+	raw, err := casefile.Read("testdata/cases.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}

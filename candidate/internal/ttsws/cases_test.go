@@ -6,17 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"reflect"
 	"testing"
 
+	"banyan/candidate/internal/casefile"
 	"banyan/candidate/internal/pyjson"
 	"banyan/candidate/internal/realtime"
 )
 
 func load(t *testing.T, name string, into any) {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/" + name)
+	raw, err := casefile.Read("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func dump(c VoiceConfig) map[string]any {
 	}
 }
 
-// TestConfigAsLegacy replays testdata/config_cases.json: TtsConfig's validation of config
+// TestConfigAsLegacy replays testdata/config_cases.json.gz: TtsConfig's validation of config
 // data, its messages and its coercions.
 func TestConfigAsLegacy(t *testing.T) {
 	var cases []struct {
@@ -82,7 +82,7 @@ func TestConfigAsLegacy(t *testing.T) {
 		Error  string         `json:"error"`
 		Config map[string]any `json:"config"`
 	}
-	load(t, "config_cases.json", &cases)
+	load(t, "config_cases.json.gz", &cases)
 	for _, tc := range cases {
 		got, problem := parseConfig(object(t, tc.Data))
 		if problem != tc.Error {

@@ -98,12 +98,12 @@ type transcript struct {
 	Ledger []string          `json:"ledger"`
 }
 
-// TestTranscriptsAsLegacy replays testdata/transcripts.json (gen/gen_transcripts.py: whole
+// TestTranscriptsAsLegacy replays testdata/transcripts.json.gz (gen/gen_transcripts.py: whole
 // sessions run by legacy's _Conversation): the same frames, sent after the server goes quiet,
 // must draw the same server frames byte for byte, the same close and the same ledger calls.
 func TestTranscriptsAsLegacy(t *testing.T) {
 	var transcripts []transcript
-	load(t, "transcripts.json", &transcripts)
+	load(t, "transcripts.json.gz", &transcripts)
 	for _, tc := range transcripts {
 		t.Run(tc.Name, func(t *testing.T) {
 			l := newLab(t, nil, func(c *Config) {

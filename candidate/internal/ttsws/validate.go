@@ -16,7 +16,7 @@ import (
 // mode on what json.loads made of the frame: numbers from strings, booleans from 0/1 and
 // "yes"/"off"…, integers from integral floats, each problem named "<field>: <pydantic
 // message>" in the model's field order and joined by "; ". The rules were read off
-// pydantic 2.14 and are pinned by testdata/config_cases.json, generated from legacy.
+// pydantic 2.14 and are pinned by testdata/config_cases.json.gz, generated from legacy.
 
 // Pydantic's messages.
 const (

@@ -1,13 +1,13 @@
 package vad
 
 import (
-	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
-	"os"
 	"reflect"
 	"strconv"
 	"testing"
+
+	"banyan/candidate/internal/casefile"
 )
 
 type genCase struct {
@@ -31,17 +31,12 @@ type genCase struct {
 
 func loadCases(t *testing.T) []genCase {
 	t.Helper()
-	f, err := os.Open("testdata/cases.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
+	raw, err := casefile.Read("testdata/cases.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var cases []genCase
-	if err := json.NewDecoder(z).Decode(&cases); err != nil {
+	if err := json.Unmarshal(raw, &cases); err != nil {
 		t.Fatal(err)
 	}
 	if len(cases) == 0 {

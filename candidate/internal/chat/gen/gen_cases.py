@@ -1,4 +1,4 @@
-"""Write ../testdata/cases.json and ../testdata/chunks.json from legacy's chat code.
+"""Write ../testdata/cases.json.gz and ../testdata/chunks.json from legacy's chat code.
 
 * ``cases.json``: requests to ``/v1`` and ``/v2/chat/completions`` run through legacy's own
   app (``legacy_chat.py``: the real routes, error handlers, commerce middleware and chat model;
@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -374,7 +375,8 @@ def main() -> None:
     cases = [recorder.run(c) for c in VALIDATION + FLOWS]
     data = HERE.parent / "testdata"
     data.mkdir(exist_ok=True)
-    (data / "cases.json").write_text(json.dumps(cases, ensure_ascii=False, indent=1) + "\n")
+    table = json.dumps(cases, ensure_ascii=False, indent=1) + "\n"
+    (data / "cases.json.gz").write_bytes(gzip.compress(table.encode(), 9, mtime=0))
     chunks = chunk_cases()
     (data / "chunks.json").write_text(json.dumps(chunks, ensure_ascii=False, indent=1) + "\n")
     print(f"wrote {len(cases)} request cases and {len(chunks)} chunk cases to {data}")

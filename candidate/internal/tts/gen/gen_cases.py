@@ -1,4 +1,4 @@
-"""Write ../testdata/cases.json: legacy's own answers for the tts package's Go tests.
+"""Write ../testdata/cases.json.gz: legacy's own answers for the tts package's Go tests.
 
     .venv/bin/python candidate/internal/tts/gen/gen_cases.py
 
@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import sys
@@ -91,9 +92,9 @@ def main() -> None:
     out = {"voices": voices, "engine": engine, "options": options,
            "text_length": text_length, "pause": pause,
            "languages": sorted(VOICE_OF_LANGUAGE)}  # fmt: skip
-    target = HERE.parent / "testdata" / "cases.json"
+    target = HERE.parent / "testdata" / "cases.json.gz"
     compact = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
-    target.write_text(compact + "\n", encoding="utf-8")
+    target.write_bytes(gzip.compress((compact + "\n").encode("utf-8"), 9, mtime=0))
     print(f"wrote {target}: {len(voices)} voices, {len(engine)} engine values, "
           f"{len(options)} option sets")  # fmt: skip
 

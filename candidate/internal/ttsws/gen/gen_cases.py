@@ -1,4 +1,5 @@
-"""Write ../testdata/*_cases.json: legacy/tts_ws_api.py's answers, for the Go tests to replay.
+"""Write ../testdata/*_cases.json (config_cases gzipped): legacy/tts_ws_api.py's answers,
+for the Go tests to replay.
 
     .venv/bin/python candidate/internal/ttsws/gen/gen_cases.py
 
@@ -16,6 +17,7 @@ Every expected value comes from running legacy's own code on a corpus written he
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -39,6 +41,7 @@ from legacy.tts_ws_api import (  # noqa: E402
 )
 
 OUT = HERE.parent / "testdata"
+GZIPPED = frozenset({"config_cases.json"})
 
 # Values of every JSON kind and the strings pydantic coerces, tried in every config field.
 VALUES: list[Any] = [
@@ -160,7 +163,11 @@ async def main() -> None:
     }
     for name, cases in tables.items():
         text = json.dumps(cases, ensure_ascii=False, indent=1)
-        (OUT / name).write_text(text + "\n", encoding="utf-8", errors="surrogatepass")
+        data = (text + "\n").encode("utf-8", errors="surrogatepass")
+        if name in GZIPPED:  # the big tables: committed gzipped (casefile.Read)
+            (OUT / (name + ".gz")).write_bytes(gzip.compress(data, 9, mtime=0))
+        else:
+            (OUT / name).write_bytes(data)
         print(f"{name}: {len(cases)} cases")
 
 

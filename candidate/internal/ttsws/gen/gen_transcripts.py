@@ -1,4 +1,4 @@
-"""Write ../testdata/transcripts.json: whole /text-to-speech/ws sessions run by legacy's code.
+"""Write ../testdata/transcripts.json.gz: whole /text-to-speech/ws sessions run by legacy's code.
 
     .venv/bin/python candidate/internal/ttsws/gen/gen_transcripts.py
 
@@ -16,6 +16,7 @@ and the ledger calls.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import struct
 import sys
@@ -183,8 +184,9 @@ async def run(script: dict[str, Any]) -> dict[str, Any]:
 
 async def main() -> None:
     transcripts = [await run(s) for s in SCRIPTS]
-    path = OUT / "transcripts.json"
-    path.write_text(json.dumps(transcripts, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    path = OUT / "transcripts.json.gz"
+    data = json.dumps(transcripts, ensure_ascii=False, indent=1) + "\n"
+    path.write_bytes(gzip.compress(data.encode("utf-8"), 9, mtime=0))
     for t in transcripts:
         print(t["name"], len(t["sent"]), "frames", t["closed"], t["ledger"])
 
