@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -236,8 +235,15 @@ async def _handle(session: _Session, text: str) -> list[Utterance] | None:
         )
         return []
     try:
-        pcm = _to_16k(session, base64.b64decode(audio["data"], validate=True))
-    except (binascii.Error, AudioRejected) as exc:
+        # binascii.Error, or a plain ValueError for a str that is not ASCII (which used to
+        # escape and end the session without a close frame)
+        data = base64.b64decode(audio["data"], validate=True)
+    except ValueError as exc:
+        await session.error(f"audio.data: {exc}", "invalid_request_error")
+        return []
+    try:
+        pcm = _to_16k(session, data)
+    except AudioRejected as exc:
         await session.error(f"audio.data: {exc}", "invalid_request_error")
         return []
     try:

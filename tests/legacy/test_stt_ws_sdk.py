@@ -1,5 +1,6 @@
-"""/speech-to-text/ws and /speech-to-text-translate/ws with sarvamai's sync socket clients,
-direct and through the proxy: real speech streamed in pieces, one transcript per utterance."""
+"""/speech-to-text/ws and /speech-to-text-translate/ws with sarvamai's sync socket clients:
+legacy direct, through the proxy, and the Go candidate (``ported_base_url``, ``side_url``);
+real speech streamed in pieces, one transcript per utterance."""
 
 from __future__ import annotations
 
@@ -40,9 +41,9 @@ def billed_seconds(pcm: bytes) -> Decimal:
 
 
 def test_streamed_speech_is_transcribed_per_utterance_with_vad_events(
-    client, base_url: str, platform, speech
+    client, ported_base_url: str, platform, speech
 ) -> None:
-    sdk = client(base_url, platform.make_tenant())
+    sdk = client(ported_base_url, platform.make_tenant())
     before = len(platform.ledger_rows("speech-to-text-ws"))
     with sdk.speech_to_text_streaming.connect(
         language_code="hi-IN", input_audio_codec="pcm_s16le", vad_signals="true",
@@ -69,8 +70,8 @@ def test_streamed_speech_is_transcribed_per_utterance_with_vad_events(
     assert rows == [("audio_seconds", billed_seconds(speech.pcm))]
 
 
-def test_wav_messages_unknown_language_and_flush_mid_utterance(client, platform, speech):
-    sdk = client(platform.direct_url, platform.make_tenant())
+def test_wav_messages_unknown_language_and_flush_mid_utterance(client, side_url, platform, speech):
+    sdk = client(side_url, platform.make_tenant())
     start, end = speech.utterances[0]
     cut = int((start + end) / 2 * 16000) * 2  # stop in the middle of the first utterance
     with sdk.speech_to_text_streaming.connect(language_code="unknown") as socket:
@@ -87,8 +88,8 @@ def test_wav_messages_unknown_language_and_flush_mid_utterance(client, platform,
     assert {m.data.language_code for m in rest} == {first.data.language_code}  # one language
 
 
-def test_translate_socket_answers_in_english(client, base_url, platform, speech) -> None:
-    sdk = client(base_url, platform.make_tenant())
+def test_translate_socket_answers_in_english(client, ported_base_url, platform, speech) -> None:
+    sdk = client(ported_base_url, platform.make_tenant())
     before = len(platform.ledger_rows("speech-to-text-translate-ws"))
     with sdk.speech_to_text_translate_streaming.connect(
         input_audio_codec="pcm_s16le", vad_signals="false"
@@ -104,13 +105,13 @@ def test_translate_socket_answers_in_english(client, base_url, platform, speech)
     assert rows == [("audio_seconds", billed_seconds(speech.pcm))]
 
 
-def test_8k_pcm_is_resampled(client, platform, speech) -> None:
+def test_8k_pcm_is_resampled(client, side_url, platform, speech) -> None:
     import numpy as np
     import soxr
 
     pcm8 = np.asarray(soxr.resample(np.frombuffer(speech.pcm, dtype="<i2"), 16000, 8000),
                       dtype="<i2").tobytes()  # fmt: skip
-    sdk = client(platform.direct_url, platform.make_tenant())
+    sdk = client(side_url, platform.make_tenant())
     with sdk.speech_to_text_streaming.connect(
         language_code="en-IN", input_audio_codec="pcm_s16le", sample_rate="8000"
     ) as socket:
@@ -121,9 +122,9 @@ def test_8k_pcm_is_resampled(client, platform, speech) -> None:
     assert all(r.type == "data" and r.data.transcript.endswith(".") for r in replies)
 
 
-def test_bad_messages_get_error_events_and_the_session_goes_on(platform, speech) -> None:
+def test_bad_messages_get_error_events_and_the_session_goes_on(side_url, platform, speech) -> None:
     key = platform.make_tenant()
-    url = platform.direct_url.replace("http", "ws") + "/speech-to-text/ws?language-code=en-IN"
+    url = side_url.replace("http", "ws") + "/speech-to-text/ws?language-code=en-IN"
     with websockets.sync.client.connect(
         url, additional_headers={"api-subscription-key": key}
     ) as ws:
@@ -131,6 +132,12 @@ def test_bad_messages_get_error_events_and_the_session_goes_on(platform, speech)
         assert json.loads(ws.recv())["data"]["code"] == "invalid_request_error"
         ws.send(json.dumps({"audio": {"data": "%%%", "sample_rate": 16000}}))
         assert "audio.data" in json.loads(ws.recv())["data"]["error"]
+        # Not ASCII: legacy's b64decode raised a ValueError it did not catch, killing the
+        # session without a close frame (found by the candidate's parity run).
+        ws.send(json.dumps({"audio": {"data": "é", "sample_rate": 16000}}, ensure_ascii=False))
+        error = json.loads(ws.recv())["data"]
+        assert error == {"error": "audio.data: string argument should contain only ASCII "
+                         "characters", "code": "invalid_request_error"}  # fmt: skip
         ws.send(json.dumps({"audio": {"data": base64.b64encode(_wav(speech.pcm)).decode()}}))
         reply = json.loads(ws.recv())
     assert reply["type"] == "data"
@@ -142,8 +149,8 @@ def test_bad_messages_get_error_events_and_the_session_goes_on(platform, speech)
     [("bad", "language-code=en-IN", 401), (None, "language-code=xx-IN", 422),
      (None, "language-code=en-IN&keyterms=%5B%22a%22%5D&model=saaras:v3", 400)],
 )  # fmt: skip
-def test_refused_handshakes_carry_the_status(base_url, platform, key, query, status) -> None:
-    url = base_url.replace("http", "ws") + "/speech-to-text/ws?" + query
+def test_refused_handshakes_carry_the_status(ported_base_url, platform, key, query, status):
+    url = ported_base_url.replace("http", "ws") + "/speech-to-text/ws?" + query
     headers = {"api-subscription-key": key or platform.make_tenant()}
     with pytest.raises(InvalidStatus) as refused:
         websockets.sync.client.connect(url, additional_headers=headers)
@@ -151,8 +158,8 @@ def test_refused_handshakes_carry_the_status(base_url, platform, key, query, sta
 
 
 @pytest.mark.parametrize(("credits", "key", "status"), [("0", None, 402), ("100", "bad", 401)])
-def test_the_sdk_sees_the_refusal_status(client, base_url, platform, credits, key, status):
-    sdk = client(base_url, key or platform.make_tenant(credits=credits))
+def test_the_sdk_sees_the_refusal_status(client, ported_base_url, platform, credits, key, status):
+    sdk = client(ported_base_url, key or platform.make_tenant(credits=credits))
     with (
         pytest.raises(InvalidStatus) as refused,  # the sync client's class (sdk-contract §4.13)
         sdk.speech_to_text_streaming.connect(language_code="en-IN"),
