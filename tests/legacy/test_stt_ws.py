@@ -1,4 +1,9 @@
-"""The STT socket's receive loop: it stops reading while recognition is behind (back pressure)."""
+"""The STT socket's receive loop: it stops reading while recognition is behind (back pressure).
+
+These drive legacy's ``pump`` in-process, so they cannot target the Go candidate; its receive
+loop is held to the same behaviour by candidate/internal/sttws/session_test.go
+(``TestBackPressureStopsReadingWhileRecognitionIsBehind``), and its whole sessions to legacy's
+by the transcripts it replays (``TestSessionsAreLegacys``)."""
 
 from __future__ import annotations
 

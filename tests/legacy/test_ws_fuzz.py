@@ -57,7 +57,7 @@ def fuzz_key(platform) -> str:
 
 
 # The routes the Go candidate serves (issue 7); the others answer its 501.
-PORTED = frozenset({"tts"})
+PORTED = frozenset({"tts", "stt", "stt-translate"})
 # The log line of a crash: Starlette's for legacy, the recovered panic for the candidate.
 CRASH = {"legacy": "Exception in ASGI application", "candidate": "unhandled panic"}
 

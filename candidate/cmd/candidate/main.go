@@ -30,6 +30,7 @@ import (
 	"banyan/candidate/internal/llmmodel"
 	"banyan/candidate/internal/reqid"
 	"banyan/candidate/internal/stt"
+	"banyan/candidate/internal/sttws"
 	"banyan/candidate/internal/text"
 	"banyan/candidate/internal/tokenizer"
 	"banyan/candidate/internal/translation"
@@ -151,6 +152,13 @@ func recognizer(inferenceURL string, base *http.Transport) stt.Model {
 	return stt.New(inferenceURL, &http.Client{Transport: stt.NewTransport(base)}, stt.Timeout)
 }
 
+// recognitionSocket configures /speech-to-text/ws and /speech-to-text-translate/ws over the
+// same model client as /speech-to-text; without one (no inference URL) every handshake is
+// refused with 503, as legacy does.
+func recognitionSocket(model stt.Model, biller *billing.Client, log *slog.Logger) sttws.Config {
+	return sttws.Config{Log: log, Billing: biller, Model: model}
+}
+
 // chatRoutes is what the chat routes need: the chat model's client (none without an inference
 // URL: they then answer 503, as legacy does) on a transport of its own (a clone of base) with
 // the model's deadlines, the line-item billing, and the tokenizer, loaded once per process.
@@ -182,6 +190,7 @@ func run(cfg config, log *slog.Logger) error {
 		return err
 	}
 	speechModel := speech(cfg.inferenceURL, transport)
+	recognitionModel := recognizer(cfg.inferenceURL, transport)
 	handler := httpapi.New(httpapi.Config{
 		Logger:     log,
 		Billing:    biller,
@@ -192,10 +201,12 @@ func run(cfg config, log *slog.Logger) error {
 		Chat:       chatConfig,
 		Speech:     speechModel,
 		Sockets: map[string]http.Handler{
-			"/text-to-speech/ws": speechSocket(speechModel, biller, log),
+			"/text-to-speech/ws":           speechSocket(speechModel, biller, log),
+			"/speech-to-text/ws":           sttws.NewTranscribe(recognitionSocket(recognitionModel, biller, log)),
+			"/speech-to-text-translate/ws": sttws.NewTranslate(recognitionSocket(recognitionModel, biller, log)),
 		},
 		Recognition: httpapi.RecognitionConfig{
-			Model: recognizer(cfg.inferenceURL, transport), Billing: biller,
+			Model: recognitionModel, Billing: biller,
 		},
 	})
 	listener, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))

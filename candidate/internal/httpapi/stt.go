@@ -9,13 +9,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"banyan/candidate/internal/audioin"
 	"banyan/candidate/internal/billing"
-	"banyan/candidate/internal/pyjson"
-	"banyan/candidate/internal/pyrepr"
 	"banyan/candidate/internal/reqid"
 	"banyan/candidate/internal/stt"
 	"banyan/candidate/internal/vad"
@@ -37,8 +34,6 @@ const (
 	maxUploadBytes  = 25 << 20
 	maxSTTBodyBytes = maxUploadBytes + 64<<10
 	maxAudioSeconds = 30.0
-	maxKeyterms     = 50
-	maxKeytermChars = 64
 )
 
 var (
@@ -189,46 +184,6 @@ func pyBool(s string) (bool, bool) {
 	return false, false
 }
 
-// parseKeyterms is legacy's parse_keyterms: the terms, or a 400's message.
-func parseKeyterms(raw, model string) ([]string, string) {
-	if trimmed := pyStripUnicode(raw); trimmed == "" || trimmed == "null" {
-		return nil, ""
-	}
-	const notArray = `keyterms: must be a JSON array of strings, e.g. ["Sarvam"]`
-	v, err := pyjson.Decode([]byte(raw))
-	if err != nil || v.Kind != pyjson.Array {
-		return nil, notArray
-	}
-	terms := make([]string, 0, len(v.Items))
-	for _, item := range v.Items {
-		if item.Kind != pyjson.String || item.LoneSurrogate {
-			return nil, notArray
-		}
-		terms = append(terms, item.Str)
-	}
-	if len(terms) > maxKeyterms {
-		return nil, fmt.Sprintf("keyterms: at most %d terms, got %d", maxKeyterms, len(terms))
-	}
-	for _, term := range terms {
-		if pyStripUnicode(term) == "" || utf8.RuneCountInString(term) > maxKeytermChars {
-			runes := []rune(term)
-			return nil, fmt.Sprintf("keyterms: each term must be 1 to %d characters; %s is not",
-				maxKeytermChars, pyrepr.Str(string(runes[:min(len(runes), 80)])))
-		}
-	}
-	if len(terms) > 0 && model != "saaras:v4" {
-		return nil, "keyterms are only supported with model saaras:v4"
-	}
-	return terms, ""
-}
-
-// pyStripUnicode is Python's str.strip(): Unicode whitespace at both ends.
-func pyStripUnicode(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || r == 0x1c || r == 0x1d || r == 0x1e || r == 0x1f
-	})
-}
-
 // checkUploadSize is the route's body limits on the declared length: Starlette's
 // max_body_size (its own plain-text 413, which replaces any other answer) and legacy's
 // _BoundedUpload (413 in the envelope, before a byte is read).
@@ -367,7 +322,7 @@ func (s *Server) speechToText(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	model := orDefault(f.model, "saaras:v3")
-	terms, refusal := parseKeyterms(f.keyterms, model)
+	terms, refusal := stt.ParseKeyterms(f.keyterms, model)
 	if refusal != "" {
 		writeError(w, r, http.StatusBadRequest, refusal, "")
 		return

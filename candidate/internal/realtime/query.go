@@ -44,6 +44,19 @@ func (q *Query) Literal(name string, choices []string) string {
 	return ""
 }
 
+// Has tells whether the query names the parameter (a field read under one of two names,
+// such as an alias and its field name, is read under the one present).
+func (q *Query) Has(name string) bool {
+	_, ok := q.params[name]
+	return ok
+}
+
+// Str is an optional str field: its value and whether it was given (any value validates).
+func (q *Query) Str(name string) (string, bool) {
+	v, ok := q.params[name]
+	return v, ok
+}
+
 // Bool is a bool field with a default, parsed as pydantic parses a string: 0/1 and, in any
 // case, f/t, n/y, no/yes, off/on, false/true; nothing else, not even with spaces around.
 func (q *Query) Bool(name string, fallback bool) bool {

@@ -55,6 +55,10 @@ func (s *Session) RequestID() string { return s.req.RequestID }
 // Traceparent is the handshake's W3C traceparent ("" without one), for the session's calls.
 func (s *Session) Traceparent() string { return s.req.Traceparent }
 
+// Request is the handshake's identity the session bills under (request id, traceparent,
+// X-Banyan-Shadow), for the calls the session makes to other services.
+func (s *Session) Request() billing.Request { return s.req }
+
 // Used is the usage counted so far.
 func (s *Session) Used() Quantity {
 	s.mu.Lock()
