@@ -15,6 +15,7 @@ the field to fix, so a typo cannot silently compare nothing::
       subset: false                  # true: the candidate may add fields
       audio: {duration_tolerance_s: 0.05, min_similarity: 0.9}
       redact: [input]                # body fields never stored in examples
+      messages: in_order             # a socket's server messages: in_order (default) | by_type
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ from shadow.model import field_of
 __all__ = ["AudioOptions", "CompareConfig", "CompareConfigError", "IgnoreRule", "parse_compare"]
 
 CompareKind: TypeAlias = Literal["auto", "json", "audio", "sse", "websocket", "bytes"]
+# How a socket's server messages are lined up: as one sequence, or each type as its own. A
+# route whose message types come from independent clocks (speech-to-text: VAD events as audio
+# arrives, transcripts as recognition finishes) interleaves them by timing, which two sides
+# never share: in_order would report the interleaving; by_type compares each type's messages in
+# their order and ignores how the types interleave.
+MessageOrder: TypeAlias = Literal["in_order", "by_type"]
 _KINDS: tuple[CompareKind, ...] = ("auto", "json", "audio", "sse", "websocket", "bytes")
 _RULE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -76,6 +83,7 @@ class CompareConfig:
     subset: bool = False
     audio: AudioOptions = AudioOptions()
     redact: frozenset[str] = frozenset()
+    messages: MessageOrder = "in_order"
 
     def tolerance_for(self, path: str) -> float:
         """The tolerance of a concrete path: its field's, else ``default``, else 0."""
@@ -91,7 +99,10 @@ def parse_compare(raw: Mapping[str, Any], *, route: str) -> CompareConfig:
     def fail(where: str, problem: str) -> CompareConfigError:
         return CompareConfigError(f"route {route!r}: compare.{where}: {problem}")
 
-    known = {"kind", "headers", "ignore", "tolerance", "unordered", "subset", "audio", "redact"}
+    known = {
+        "kind", "headers", "ignore", "tolerance", "unordered", "subset", "audio", "redact",
+        "messages",
+    }  # fmt: skip
     for key in raw:
         if key not in known:
             raise fail(str(key), f"unknown key (known: {', '.join(sorted(known))})")
@@ -128,6 +139,9 @@ def parse_compare(raw: Mapping[str, Any], *, route: str) -> CompareConfig:
     }:
         raise fail("audio", "expected {duration_tolerance_s: s >= 0, min_similarity: 0..1}")
     audio = AudioOptions(**{key: _fraction(key, audio_raw[key], fail) for key in audio_raw})
+    messages = raw.get("messages", "in_order")
+    if messages not in ("in_order", "by_type"):
+        raise fail("messages", f"{messages!r}: expected in_order or by_type")
     return CompareConfig(
         kind=kind,
         headers=tuple(name.lower() for name in headers),
@@ -137,6 +151,7 @@ def parse_compare(raw: Mapping[str, Any], *, route: str) -> CompareConfig:
         subset=subset,
         audio=audio,
         redact=frozenset(_strings(raw.get("redact", []), "redact", fail)),
+        messages=messages,
     )
 
 

@@ -16,7 +16,9 @@ missing message is one ``removed`` diff at ``$ws[<i>]``, one extra is one ``adde
 of another type is one ``changed``; aligned JSON pairs go to the injected message comparator
 at prefix ``$ws[<i>].``, aligned binary pairs that are both audio to
 :func:`shadow.compare.audio.compare_audio`. ``<i>`` is the control message's index (for an
-added message: the index of the control message it was inserted before).
+added message: the index of the control message it was inserted before). A route whose
+message types run on independent clocks (``compare.messages: by_type``) is aligned type by
+type instead: the k-th message of a type against the k-th of it, however the types interleave.
 
 Cost: the common prefix and suffix are matched in linear time; the middle is aligned by a
 numpy edit-distance table (rows vectorised) only while it has at most
@@ -186,7 +188,10 @@ def compare_sessions(
     :class:`shadow.model.CandidateGarbage`, which propagates."""
     control_types = [message_type(m) for m in control]
     candidate_types = [message_type(m) for m in candidate]
-    steps = _align(control_types, candidate_types)
+    if config.messages == "by_type":
+        steps = _align_by_type(control_types, candidate_types)
+    else:
+        steps = _align(control_types, candidate_types)
     # An added message is reported at the index of the control message that follows it.
     following: list[int] = []
     next_control = len(control)
@@ -232,6 +237,30 @@ def _align(control: list[str], candidate: list[str]) -> list[_Step]:
         steps.append((None if i is None else i + head, None if j is None else j + head))
     steps.extend((n - tail + k, m - tail + k) for k in range(tail))
     return steps
+
+
+def _align_by_type(control: list[str], candidate: list[str]) -> list[_Step]:
+    """Each type's messages paired in their order, whatever the interleaving of the types
+    (``messages: by_type``): the k-th of a type with the k-th of it on the other side, the
+    surplus removed or added. Steps come in control order, an added message after the last
+    control message of its type (or at the end), so paths and diffs read as in_order's."""
+    control_at: dict[str, list[int]] = {}
+    for i, kind in enumerate(control):
+        control_at.setdefault(kind, []).append(i)
+    candidate_at: dict[str, list[int]] = {}
+    for j, kind in enumerate(candidate):
+        candidate_at.setdefault(kind, []).append(j)
+    keyed: list[tuple[float, _Step]] = []
+    for kind in control_at.keys() | candidate_at.keys():
+        ours, theirs = control_at.get(kind, []), candidate_at.get(kind, [])
+        # The surplus of a type goes between its last control message and the next one.
+        last, surplus = (ours[-1] if ours else len(control) - 1), len(theirs) - len(ours)
+        for k in range(max(len(ours), len(theirs))):
+            mine = ours[k] if k < len(ours) else None
+            other = theirs[k] if k < len(theirs) else None
+            at = mine if mine is not None else last + (k - len(ours) + 1) / (surplus + 1)
+            keyed.append((at, (mine, other)))
+    return [step for _, step in sorted(keyed, key=lambda item: item[0])]
 
 
 def _by_index(n: int, m: int) -> list[_Step]:

@@ -16,7 +16,7 @@ from wsproto.events import BytesMessage, CloseConnection, Event, Ping, Pong, Tex
 from wsproto.extensions import PerMessageDeflate
 
 from legacy.speech.codecs import encode
-from shadow.compare.config import CompareConfig
+from shadow.compare.config import CompareConfig, CompareConfigError, parse_compare
 from shadow.compare.ws import (
     MAX_ALIGNED_MESSAGES,
     MAX_MESSAGE_BYTES,
@@ -356,3 +356,44 @@ def test_public_surface_is_pinned() -> None:
         "compare_sessions", "message_type", "parse_frames",
     }  # fmt: skip
     assert all(hasattr(module, name) for name in module.__all__)
+
+
+# --- messages: by_type (independent clocks, such as speech-to-text's) -----------------------
+
+BY_TYPE = CompareConfig(messages="by_type")
+STT = [
+    msg("events", signal_type="START_SPEECH"), msg("events", signal_type="END_SPEECH"),
+    msg("data", transcript="one"), msg("events", signal_type="START_SPEECH"),
+    msg("events", signal_type="END_SPEECH"), msg("data", transcript="two"),
+]  # fmt: skip
+# The same session where the first transcript came after the next VAD event.
+LATE = [STT[0], STT[1], STT[3], STT[2], STT[4], STT[5]]
+
+
+def by_type(control: Sequence[WsMessage], candidate: Sequence[WsMessage]) -> list[Diff]:
+    return compare_sessions(control, candidate, BY_TYPE, compare_message=flat_compare)
+
+
+def test_by_type_ignores_how_independent_types_interleave() -> None:
+    assert compare(STT, LATE) != []  # in order, the interleaving is a difference
+    assert by_type(STT, LATE) == []
+
+
+def test_by_type_still_pairs_each_type_in_order_and_counts_them() -> None:
+    wrong = [*LATE[:3], msg("data", transcript="uno"), *LATE[4:]]
+    assert by_type(STT, wrong) == [Diff("$ws[2].data.transcript", "changed", "one", "uno")]
+    assert by_type(STT, [m for m in LATE if m is not STT[5]]) == [
+        Diff("$ws[5]", "removed", "data", None)
+    ]
+    extra = [*LATE, msg("events", signal_type="START_SPEECH")]
+    assert by_type(STT, extra) == [Diff("$ws[5]", "added", None, "events")]
+    assert by_type(STT, [*LATE, msg("error", error="boom")]) == [
+        Diff("$ws[6]", "added", None, "error")
+    ]
+
+
+def test_the_message_order_is_a_checked_route_option() -> None:
+    assert parse_compare({"messages": "by_type"}, route="stt").messages == "by_type"
+    assert parse_compare({}, route="stt").messages == "in_order"
+    with pytest.raises(CompareConfigError, match=r"route 'stt': compare.messages: 'shuffled'"):
+        parse_compare({"messages": "shuffled"}, route="stt")
