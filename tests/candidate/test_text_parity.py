@@ -164,7 +164,7 @@ def test_the_ported_text_routes_answer_as_legacy_does(platform, candidate_url: s
 @pytest.mark.parametrize(
     "path",
     [
-        "/text-to-speech/stream",
+        "/doc-ai/v1/job/upload",
         "/speech-to-text/job/v1/status",
         "/speech-to-text-translate/job/v1/status",
     ],
