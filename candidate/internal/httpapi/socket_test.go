@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -19,10 +21,15 @@ import (
 // WebSocket scope), is never the target of a trailing-slash redirect, and its upgrade is
 // recorded as a 101 with the request id in the handler's context.
 func TestASocketRouteIsItsHandlersForEveryMethod(t *testing.T) {
-	var seen []string
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
 	upgrader := websocket.Upgrader{}
 	socket := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		seen = append(seen, r.Method+" "+reqid.From(r.Context()))
+		mu.Unlock()
 		if !websocket.IsWebSocketUpgrade(r) {
 			writeError(w, r, http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path, "")
 			return
@@ -72,12 +79,21 @@ func TestASocketRouteIsItsHandlersForEveryMethod(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Errorf("/text-to-speech/ws/: %d, want 404 and no redirect", resp.StatusCode)
 	}
+	mu.Lock()
 	if want := []string{"GET ws-1", "POST plain-1", "DELETE plain-1"}; strings.Join(seen, ",") != strings.Join(want, ",") {
 		t.Errorf("the handler saw %v, want %v", seen, want)
 	}
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	if want := `candidate_http_requests_total{route="/text-to-speech/ws",method="GET",status="101"} 1`; !strings.Contains(rec.Body.String(), want) {
-		t.Errorf("metrics lack %q:\n%s", want, rec.Body.String())
+	mu.Unlock()
+	// The upgraded request is counted when its handler returns, which may be after the
+	// client has read the message: wait for it.
+	want := `candidate_http_requests_total{route="/text-to-speech/ws",method="GET",status="101"} 1`
+	var metrics string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if metrics = rec.Body.String(); strings.Contains(metrics, want) {
+			return
+		}
 	}
+	t.Errorf("metrics lack %q:\n%s", want, metrics)
 }
