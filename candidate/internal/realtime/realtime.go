@@ -5,7 +5,8 @@
 //	q := realtime.ParseQuery(r.URL.RawQuery)     // validate; q.Problem() != "": Refuse 422
 //	conn, session, ok := opener.Open(w, r, route) // !ok: refused (401/402/429/503) already
 //	defer session.Close(ctx)                      // settles however the session ends
-//	...
+//	realtime.Run(ctx, conn, log, name, isFault, receive, work) // until either side ends
+//	...                                           // in receive or work:
 //	err := session.Use(ctx, realtime.Units(n))    // IsInsufficientQuota(err): error + 1008
 //
 // Handshake (sdk-contract §1.1, §1.8; rfcs/0004 §7): the key comes from

@@ -2,26 +2,14 @@ package sttws
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
+	"banyan/candidate/internal/realtime/realtimetest"
 	"banyan/candidate/internal/reqid"
 )
-
-func load(t *testing.T, name string, into any) {
-	t.Helper()
-	raw, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, into); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestHandshakeRefusalsAreLegacys replays testdata/query_cases.json (gen/gen_cases.py): every
 // query through the real handler with no model, as legacy without an inference URL: the 422
@@ -37,7 +25,7 @@ func TestHandshakeRefusalsAreLegacys(t *testing.T) {
 		} `json:"refusal"`
 		Fields map[string]*string `json:"fields"`
 	}
-	load(t, "query_cases.json", &cases)
+	realtimetest.Load(t, "testdata/query_cases.json", &cases)
 	for _, c := range cases {
 		translate := c.Route == "speech-to-text-translate"
 		h := NewTranscribe(Config{})
@@ -98,7 +86,7 @@ func TestBase64IsPythons(t *testing.T) {
 		Bytes string `json:"bytes"`
 		Error string `json:"error"`
 	}
-	load(t, "base64_cases.json", &cases)
+	realtimetest.Load(t, "testdata/base64_cases.json", &cases)
 	for _, c := range cases {
 		got, problem := b64decode(c.Data)
 		if problem != c.Error || (problem == "" && hex.EncodeToString(got) != c.Bytes) {

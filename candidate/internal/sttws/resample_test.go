@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"banyan/candidate/internal/audio"
+	"banyan/candidate/internal/realtime/realtimetest"
 )
 
 type upsampleCases struct {
@@ -51,7 +52,7 @@ func streamed(in []byte, sizes []int) ([]int, []byte) {
 // dither) and from a one-shot resampling of the whole stream (the block edges).
 func TestUpsamplerHandsOverWhatSoxrDoes(t *testing.T) {
 	var data upsampleCases
-	gunzipJSON(t, "testdata/upsample_cases.json.gz", &data)
+	realtimetest.Load(t, "testdata/upsample_cases.json.gz", &data)
 	in, _ := base64.StdEncoding.DecodeString(data.Input)
 	for _, c := range data.Cases {
 		counts, out := streamed(in, c.Sizes)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -77,26 +76,9 @@ func newSession(conn *realtime.Conn, meter *realtime.Session, cfg Config, o opti
 // run holds the session until the client leaves, the wallet runs out or a message is too
 // long. Then, as legacy cancels its worker, the recognition in flight is abandoned and the
 // queued utterances are dropped; both goroutines are joined and the connection shut down
-// before it returns.
+// before it returns (realtime.Run).
 func (s *session) run(ctx context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ended := make(chan error, 2)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); ended <- s.receive(ctx) }()
-	go func() { defer wg.Done(); ended <- s.recognize(ctx) }()
-	first := <-ended
-	if serverFault(first) {
-		s.log.ErrorContext(ctx, "speech-to-text session failed", "error", first)
-		s.conn.Close(websocket.CloseInternalServerErr, "internal error")
-	}
-	cancel()
-	s.conn.Shutdown() // unblocks a send stuck on a client that stopped reading
-	wg.Wait()
-	if second := <-ended; serverFault(second) {
-		s.log.ErrorContext(ctx, "speech-to-text session failed", "error", second)
-	}
+	realtime.Run(ctx, s.conn, s.log, "speech-to-text", serverFault, s.receive, s.recognize)
 }
 
 // serverFault tells the errors that are the server's (the ledger failing, an unreadable

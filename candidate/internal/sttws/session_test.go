@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"banyan/candidate/internal/realtime/realtimetest"
 )
 
 const rawQuery = "language-code=hi-IN&input_audio_codec=pcm_s16le"
@@ -42,15 +44,15 @@ func kindOf(t *testing.T, message string) (string, map[string]any) {
 // stops reading: a message after them is not answered until recognition moves on.
 func TestBackPressureStopsReadingWhileRecognitionIsBehind(t *testing.T) {
 	model := &fakeModel{gate: make(chan struct{})}
-	l := newLab(t, false, newBiller(), model)
+	l := newLab(t, false, realtimetest.NewLedger(), model)
 	c := l.open(t, rawQuery)
 	speech := audioFrame(noise(8000))
 	for i := 0; i < 5; i++ {
-		c.send(t, speech)
-		c.send(t, `{"type": "flush"}`)
+		c.Send(t, speech)
+		c.Send(t, `{"type": "flush"}`)
 	}
-	c.send(t, "not json")
-	if e, ok := c.next(300 * time.Millisecond); ok {
+	c.Send(t, "not json")
+	if e, ok := c.Next(300 * time.Millisecond); ok {
 		t.Fatalf("the receiver answered while recognition was stuck: %+v", e)
 	}
 	if n := model.calls.Load(); n != 1 {
@@ -59,7 +61,7 @@ func TestBackPressureStopsReadingWhileRecognitionIsBehind(t *testing.T) {
 	close(model.gate)
 	var kinds []string
 	for len(kinds) < 6 {
-		kind, _ := kindOf(t, c.recv(t))
+		kind, _ := kindOf(t, c.Recv(t))
 		kinds = append(kinds, kind)
 	}
 	// The error comes once the receiver could read on: after the first transcripts.
@@ -73,17 +75,17 @@ func TestBackPressureStopsReadingWhileRecognitionIsBehind(t *testing.T) {
 // leaves is cancelled (legacy cancels its worker), and the audio received is billed.
 func TestAClientGoneAbandonsRecognitionAndSettles(t *testing.T) {
 	model := &fakeModel{gate: make(chan struct{})}
-	biller := newBiller()
-	l := newLab(t, false, biller, model)
+	ledger := realtimetest.NewLedger()
+	l := newLab(t, false, ledger, model)
 	c := l.open(t, rawQuery)
-	c.send(t, audioFrame(noise(16001)))
-	c.send(t, `{"type": "flush"}`)
+	c.Send(t, audioFrame(noise(16001)))
+	c.Send(t, `{"type": "flush"}`)
 	deadline := time.Now().Add(5 * time.Second)
 	for model.inFlight.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	_ = c.UnderlyingConn().Close() // no close frame: the connection just drops
-	if got := biller.waitSettled(t); got != "1.001" {
+	if got := ledger.WaitSettled(t); got != "1.001" {
 		t.Fatalf("settled %s, want 1.001 (16001 samples in whole ms, rounded up)", got)
 	}
 	if model.cancelled.Load() != 1 {
@@ -94,21 +96,21 @@ func TestAClientGoneAbandonsRecognitionAndSettles(t *testing.T) {
 // TestNonASCIIBase64IsAnError: a str that is not ASCII is bad base64, answered in Python's
 // words, and the session goes on (legacy's session used to die of it; fixed there too).
 func TestNonASCIIBase64IsAnError(t *testing.T) {
-	l := newLab(t, false, newBiller(), &fakeModel{})
+	l := newLab(t, false, realtimetest.NewLedger(), &fakeModel{})
 	c := l.open(t, rawQuery)
 	for _, data := range []string{`"é"`, `"AAAA\u0905"`, `"\ud800"`} {
-		c.send(t, `{"audio": {"data": `+data+`}}`)
-		if got := c.recv(t); got != `{"type": "error", "data": {"error": "audio.data: string argument should contain only ASCII characters", "code": "invalid_request_error"}}` {
+		c.Send(t, `{"audio": {"data": `+data+`}}`)
+		if got := c.Recv(t); got != `{"type": "error", "data": {"error": "audio.data: string argument should contain only ASCII characters", "code": "invalid_request_error"}}` {
 			t.Fatalf("%s: %s", data, got)
 		}
 	}
-	c.send(t, strings.Repeat("[", 100000)) // legacy: RecursionError, the session dies; here: not JSON
-	if _, data := kindOf(t, c.recv(t)); data["error"] != msgNotJSON {
+	c.Send(t, strings.Repeat("[", 100000)) // legacy: RecursionError, the session dies; here: not JSON
+	if _, data := kindOf(t, c.Recv(t)); data["error"] != msgNotJSON {
 		t.Fatalf("deep JSON: %v", data)
 	}
-	c.send(t, `{"type": "flush"}`)
-	c.send(t, "{}")
-	if kind, _ := kindOf(t, c.recv(t)); kind != "error" {
+	c.Send(t, `{"type": "flush"}`)
+	c.Send(t, "{}")
+	if kind, _ := kindOf(t, c.Recv(t)); kind != "error" {
 		t.Fatalf("the session did not go on: %s", kind)
 	}
 }
@@ -116,11 +118,11 @@ func TestNonASCIIBase64IsAnError(t *testing.T) {
 // TestOtherContainersAreNamed: the candidate decodes WAV only; an audio message of another
 // container (legacy's FFmpeg decodes it) gets an error naming it, and the session goes on.
 func TestOtherContainersAreNamed(t *testing.T) {
-	l := newLab(t, false, newBiller(), &fakeModel{})
+	l := newLab(t, false, realtimetest.NewLedger(), &fakeModel{})
 	c := l.open(t, "")
-	c.send(t, audioFrame(append([]byte("fLaC"), make([]byte, 64)...)))
+	c.Send(t, audioFrame(append([]byte("fLaC"), make([]byte, 64)...)))
 	want := `{"type": "error", "data": {"error": "audio.data: FLAC input is not ported to the candidate yet; legacy serves it", "code": "internal_server_error"}}`
-	if got := c.recv(t); got != want {
+	if got := c.Recv(t); got != want {
 		t.Fatalf("%s", got)
 	}
 }
@@ -129,34 +131,34 @@ func TestOtherContainersAreNamed(t *testing.T) {
 // exception ends the session, 1011) and a model whose answer is not one (legacy's worker dies
 // of it and the session hangs until the client leaves; the candidate ends it).
 func TestServerFaultsEndTheSessionWith1011(t *testing.T) {
-	for name, setup := range map[string]func(*fakeBiller, *fakeModel){
-		"ledger": func(b *fakeBiller, _ *fakeModel) { b.failUse = true },
-		"model":  func(_ *fakeBiller, m *fakeModel) { m.garbage = true },
+	for name, setup := range map[string]func(*realtimetest.Ledger, *fakeModel){
+		"ledger": func(b *realtimetest.Ledger, _ *fakeModel) { b.FailExtend = true },
+		"model":  func(_ *realtimetest.Ledger, m *fakeModel) { m.garbage = true },
 	} {
 		t.Run(name, func(t *testing.T) {
-			biller, model := newBiller(), &fakeModel{}
-			setup(biller, model)
-			l := newLab(t, false, biller, model)
+			ledger, model := realtimetest.NewLedger(), &fakeModel{}
+			setup(ledger, model)
+			l := newLab(t, false, ledger, model)
 			c := l.open(t, rawQuery)
-			c.send(t, audioFrame(noise(16000*11))) // past the 10 s held: an extension
-			c.send(t, `{"type": "flush"}`)
+			c.Send(t, audioFrame(noise(16000*11))) // past the 10 s held: an extension
+			c.Send(t, `{"type": "flush"}`)
 			for {
-				e, ok := c.next(5 * time.Second)
+				e, ok := c.Next(5 * time.Second)
 				if !ok {
 					t.Fatal("the session did not end")
 				}
 				var ce *websocket.CloseError
-				if errors.As(e.err, &ce) {
+				if errors.As(e.Err, &ce) {
 					if ce.Code != websocket.CloseInternalServerErr {
 						t.Fatalf("closed %d", ce.Code)
 					}
 					break
 				}
-				if e.err != nil {
-					t.Fatal(e.err)
+				if e.Err != nil {
+					t.Fatal(e.Err)
 				}
 			}
-			biller.waitSettled(t)
+			ledger.WaitSettled(t)
 		})
 	}
 }
@@ -164,22 +166,22 @@ func TestServerFaultsEndTheSessionWith1011(t *testing.T) {
 // TestTheHoldGrowsTenSecondsAtATime: 25 s of audio in 1 s messages holds 10, then 10 and 10
 // more, and settles the exact total.
 func TestTheHoldGrowsTenSecondsAtATime(t *testing.T) {
-	biller := newBiller()
-	l := newLab(t, false, biller, &fakeModel{})
+	ledger := realtimetest.NewLedger()
+	l := newLab(t, false, ledger, &fakeModel{})
 	c := l.open(t, "input_audio_codec=pcm_s16le&sample_rate=8000")
 	second := base64.StdEncoding.EncodeToString(make([]byte, 16000))
 	for i := 0; i < 25; i++ {
-		c.send(t, `{"audio": {"data": "`+second+`"}}`)
+		c.Send(t, `{"audio": {"data": "`+second+`"}}`)
 	}
-	c.send(t, "stop")
-	c.recv(t)
+	c.Send(t, "stop")
+	c.Recv(t)
 	_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
-	got := biller.waitSettled(t)
+	got := ledger.WaitSettled(t)
 	// 25 s at 8 kHz is 200000 samples; soxr hands over 1660 per 830 after the first 927.
 	if want := "24.9"; got != want {
-		t.Fatalf("settled %s, want %s; calls %v", got, want, biller.recorded())
+		t.Fatalf("settled %s, want %s; calls %v", got, want, ledger.Calls())
 	}
-	if calls := strings.Join(biller.recorded(), ","); calls != "authorize 10,extend 10,extend 10,settle 24.9" {
+	if calls := strings.Join(ledger.Calls(), ","); calls != "authorize 10,extend 10,extend 10,settle 24.9" {
 		t.Fatalf("calls %s", calls)
 	}
 }

@@ -2,14 +2,11 @@ package sttws
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/url"
-	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -17,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"banyan/candidate/internal/realtime"
+	"banyan/candidate/internal/realtime/realtimetest"
 )
 
 type recipe struct {
@@ -42,25 +40,6 @@ type transcriptCase struct {
 	Ledger []string `json:"ledger"`
 }
 
-func gunzipJSON(t *testing.T, path string, into any) {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(z)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, into); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // signals are the audio of internal/vad's generated cases, by name (16 kHz s16le), plus the
 // 25 s of loud noise the transcripts make of them.
 func signals(t *testing.T) map[string][]byte {
@@ -69,7 +48,7 @@ func signals(t *testing.T) map[string][]byte {
 		Name string `json:"name"`
 		PCM  string `json:"pcm"`
 	}
-	gunzipJSON(t, "../vad/testdata/cases.json.gz", &cases)
+	realtimetest.Load(t, "../vad/testdata/cases.json.gz", &cases)
 	out := map[string][]byte{}
 	for _, c := range cases {
 		out[c.Name], _ = base64.StdEncoding.DecodeString(c.PCM)
@@ -135,21 +114,21 @@ func build(t *testing.T, raw json.RawMessage, sig map[string][]byte) (int, []byt
 // then the server's close and the ledger calls.
 func TestSessionsAreLegacys(t *testing.T) {
 	var cases []transcriptCase
-	gunzipJSON(t, "testdata/transcripts.json.gz", &cases)
+	realtimetest.Load(t, "testdata/transcripts.json.gz", &cases)
 	sig := signals(t)
 	compared := 0
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
-			biller := newBiller()
+			ledger := realtimetest.NewLedger()
 			if tc.Limit != nil {
-				biller.limit, _ = realtime.ParseQuantity(*tc.Limit)
+				ledger.Limit, _ = realtime.ParseQuantity(*tc.Limit)
 			}
-			l := newLab(t, tc.Route == "speech-to-text-translate", biller, &fakeModel{})
+			l := newLab(t, tc.Route == "speech-to-text-translate", ledger, &fakeModel{})
 			q := url.Values{}
 			for k, v := range tc.Query {
 				q.Set(k, v)
 			}
-			ws, resp, err := l.dial(t, q.Encode())
+			ws, resp, err := l.dial(q.Encode())
 			if len(tc.Refused) > 0 {
 				if err == nil {
 					t.Fatal("the handshake was accepted")
@@ -199,8 +178,8 @@ func TestSessionsAreLegacys(t *testing.T) {
 					t.Fatalf("after the last frame the server sent %s", msg)
 				}
 			}
-			biller.waitSettled(t)
-			if got := biller.recorded(); !reflect.DeepEqual(got, tc.Ledger) {
+			ledger.WaitSettled(t)
+			if got := ledger.Calls(); !reflect.DeepEqual(got, tc.Ledger) {
 				t.Fatalf("ledger %v, legacy %v", got, tc.Ledger)
 			}
 		})

@@ -3,27 +3,15 @@ package ttsws
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"math"
 	"reflect"
 	"testing"
 
-	"banyan/candidate/internal/casefile"
 	"banyan/candidate/internal/pyjson"
 	"banyan/candidate/internal/realtime"
+	"banyan/candidate/internal/realtime/realtimetest"
 )
-
-func load(t *testing.T, name string, into any) {
-	t.Helper()
-	raw, err := casefile.Read("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, into); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // object decodes a case's data as the session decodes a message's (json.loads; null is {}).
 func object(t *testing.T, text string) map[string]pyjson.Value {
@@ -82,7 +70,7 @@ func TestConfigAsLegacy(t *testing.T) {
 		Error  string         `json:"error"`
 		Config map[string]any `json:"config"`
 	}
-	load(t, "config_cases.json.gz", &cases)
+	realtimetest.Load(t, "testdata/config_cases.json.gz", &cases)
 	for _, tc := range cases {
 		got, problem := parseConfig(object(t, tc.Data))
 		if problem != tc.Error {
@@ -113,7 +101,7 @@ func TestTextAsLegacy(t *testing.T) {
 		Text  string `json:"text"`
 		Error string `json:"error"`
 	}
-	load(t, "text_cases.json", &cases)
+	realtimetest.Load(t, "testdata/text_cases.json", &cases)
 	for _, tc := range cases {
 		got, _, problem := parseText(object(t, tc.Data))
 		if got != tc.Text || problem != tc.Error {
@@ -141,7 +129,7 @@ func TestFramesAsLegacy(t *testing.T) {
 		Queued     int     `json:"queued"`
 		Buffer     string  `json:"buffer"`
 	}
-	load(t, "frame_cases.json", &cases)
+	realtimetest.Load(t, "testdata/frame_cases.json", &cases)
 	for _, tc := range cases {
 		c := &conversation{resolver: refuseAll{}, jobs: make(chan job, pendingJobs)}
 		if tc.Configured {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -80,28 +79,12 @@ type conversation struct {
 	pending atomic.Int64 // jobs queued or being spoken: the client is waiting for audio
 }
 
-// run holds the session until the client leaves, goes idle or the wallet runs out; both
-// goroutines are joined before it returns, and the connection is shut down.
+// run holds the session until the client leaves, goes idle or the wallet runs out
+// (realtime.Run: both goroutines are joined before it returns, and the connection is shut
+// down).
 func (c *conversation) run(ctx context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	c.jobs = make(chan job, pendingJobs)
-	ended := make(chan error, 2)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); ended <- c.receive(ctx) }()
-	go func() { defer wg.Done(); ended <- c.synthesize(ctx) }()
-	first := <-ended
-	if serverFault(first) {
-		c.log.ErrorContext(ctx, "text-to-speech session failed", "error", first)
-		c.conn.Close(websocket.CloseInternalServerErr, "internal error")
-	}
-	cancel()
-	c.conn.Shutdown() // unblocks a send stuck on a client that stopped reading
-	wg.Wait()
-	if second := <-ended; serverFault(second) {
-		c.log.ErrorContext(ctx, "text-to-speech session failed", "error", second)
-	}
+	realtime.Run(ctx, c.conn, c.log, "text-to-speech", serverFault, c.receive, c.synthesize)
 }
 
 // serverFault tells the errors that are the server's (the ledger failing, an encoder

@@ -10,9 +10,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
-	"banyan/candidate/internal/billing"
 	"banyan/candidate/internal/chunking"
-	"banyan/candidate/internal/realtime"
 )
 
 // fakeResolver stands in for resolve_options(surface="ws"): defaults filled in, a v3 speaker
@@ -177,64 +175,4 @@ func (fakeAudio) Encode(pcm []byte, rate int, codec string, _ int) ([]byte, erro
 
 func (fakeAudio) MediaType(codec string) string {
 	return map[string]string{"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac", "linear16": "audio/pcm"}[codec]
-}
-
-// fakeBiller is the ledger of one session over a wallet that holds at most limit (0: any).
-type fakeBiller struct {
-	mu      sync.Mutex
-	limit   realtime.Quantity
-	held    realtime.Quantity
-	calls   []string
-	refuse  error
-	settled chan string // the settled quantity ("release" for a release), once
-}
-
-func newBiller() *fakeBiller { return &fakeBiller{settled: make(chan string, 1)} }
-
-func (f *fakeBiller) record(call string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, call)
-}
-
-func (f *fakeBiller) AuthorizeAmount(_ context.Context, req billing.Request, apiKey, route, unit, quantity string) (*billing.Authorization, error) {
-	f.record(fmt.Sprintf("authorize %s %s %s %s %s", apiKey, route, unit, quantity, req.RequestID))
-	if f.refuse != nil {
-		return nil, f.refuse
-	}
-	q, _ := realtime.ParseQuantity(quantity)
-	f.mu.Lock()
-	f.held = q
-	f.mu.Unlock()
-	return &billing.Authorization{ReservationID: "r-1", Unit: unit}, nil
-}
-
-func (f *fakeBiller) Extend(_ context.Context, _ billing.Request, _ *billing.Authorization, quantity string) error {
-	f.record("extend " + quantity)
-	q, _ := realtime.ParseQuantity(quantity)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.limit > 0 && f.held+q > f.limit {
-		return &billing.Refusal{Status: 402, Message: "the wallet cannot cover more of this stream; top it up"}
-	}
-	f.held += q
-	return nil
-}
-
-func (f *fakeBiller) SettleAmount(_ context.Context, _ billing.Request, _ *billing.Authorization, quantity string) error {
-	f.record("settle " + quantity)
-	f.settled <- quantity
-	return nil
-}
-
-func (f *fakeBiller) Release(context.Context, billing.Request, *billing.Authorization) error {
-	f.record("release")
-	f.settled <- "release"
-	return nil
-}
-
-func (f *fakeBiller) recorded() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
 }

@@ -85,23 +85,23 @@ func TestNoMessageBreaksASession(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		send(t, ws, config(`, "output_audio_codec": "wav"`))
-		send(t, ws, textMessage("Still working."))
-		send(t, ws, `{"type": "flush"}`)
+		ws.Send(t, config(`, "output_audio_codec": "wav"`))
+		ws.Send(t, textMessage("Still working."))
+		ws.Send(t, `{"type": "flush"}`)
 		for done := false; !done; {
-			e, ok := ws.next(t, 5*time.Second)
-			if !ok || e.err != nil {
-				t.Fatalf("session %d: %v %v", session, ok, e.err)
+			e, ok := ws.Next(5 * time.Second)
+			if !ok || e.Err != nil {
+				t.Fatalf("session %d: %v %v", session, ok, e.Err)
 			}
 			var m struct {
 				Type string `json:"type"`
 			}
-			if err := json.Unmarshal([]byte(e.message), &m); err != nil || (m.Type != "audio" && m.Type != "event" && m.Type != "error") {
-				t.Fatalf("session %d: %s", session, e.message)
+			if err := json.Unmarshal([]byte(e.Message), &m); err != nil || (m.Type != "audio" && m.Type != "event" && m.Type != "error") {
+				t.Fatalf("session %d: %s", session, e.Message)
 			}
 			done = m.Type == "event"
 		}
 		ws.Close()
-		l.settled()
+		l.ledger.WaitSettled(t)
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,83 +17,46 @@ import (
 
 	"banyan/candidate/internal/billing"
 	"banyan/candidate/internal/chunking"
+	"banyan/candidate/internal/realtime/realtimetest"
 )
 
 const rid = "rid-tts-1" // every test session's X-Request-ID
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// lab is the route on a real HTTP server with fake speech and a fake ledger.
+// lab is the route on a real HTTP server with fake speech and a fake ledger
+// (realtimetest.Serve: every session must end, and no synthesis goroutine outlive it).
 type lab struct {
 	t       *testing.T
 	url     string
-	biller  *fakeBiller
+	ledger  *realtimetest.Ledger
 	speaker *fakeSpeaker
 }
 
 func newLab(t *testing.T, speaker *fakeSpeaker, configure func(*Config)) *lab {
 	t.Helper()
-	before := runtime.NumGoroutine()
 	if speaker == nil {
 		speaker = &fakeSpeaker{rate: 8000, samplesPerChar: 10}
 	}
-	l := &lab{t: t, biller: newBiller(), speaker: speaker}
-	cfg := Config{Log: quiet, Billing: l.biller, Resolver: fakeResolver{}, Speaker: speaker, Audio: fakeAudio{}, CloseGrace: 200 * time.Millisecond}
+	l := &lab{t: t, ledger: realtimetest.NewLedger(), speaker: speaker}
+	cfg := Config{Log: quiet, Billing: l.ledger, Resolver: fakeResolver{}, Speaker: speaker, Audio: fakeAudio{}, CloseGrace: 200 * time.Millisecond}
 	if configure != nil {
 		configure(&cfg)
 	}
-	h := New(cfg)
-	var active sync.WaitGroup
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		active.Add(1)
-		defer active.Done()
-		h.ServeHTTP(w, r)
-	}))
-	l.url = "ws" + strings.TrimPrefix(srv.URL, "http") + "/text-to-speech/ws"
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		done := make(chan struct{})
-		go func() { active.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("a session did not end after its client left")
-		}
-		srv.Close()
+	busy := func() error {
 		if n := speaker.running.Load(); n != 0 {
-			t.Errorf("%d synthesis goroutines still running", n)
+			return fmt.Errorf("%d synthesis goroutines still running", n)
 		}
-		// Every goroutine the sessions started has ended (the HTTP machinery may take a moment).
-		deadline := time.Now().Add(3 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if after := runtime.NumGoroutine(); after > before {
-			buf := make([]byte, 1<<16)
-			t.Errorf("goroutines: %d before, %d after\n%s", before, after, buf[:runtime.Stack(buf, true)])
-		}
-	})
+		return nil
+	}
+	l.url = realtimetest.Serve(t, New(cfg), busy) + "/text-to-speech/ws"
 	return l
-}
-
-// client is a test's end of a session: a goroutine reads every server frame, in order, into
-// a channel (the close as its last event), so a test can wait for a message, or for
-// silence, without breaking the connection (a gorilla read that times out cannot resume).
-type client struct {
-	*websocket.Conn
-	events chan event
-}
-
-type event struct {
-	message string
-	err     error // the read error that ended the reader: a *websocket.CloseError for a close
 }
 
 // dialRaw opens a session whose frames nobody reads.
 func (l *lab) dialRaw(query string) *websocket.Conn {
 	l.t.Helper()
-	h := http.Header{"Api-Subscription-Key": {"sk_test"}, "X-Request-Id": {rid}}
-	ws, resp, err := websocket.DefaultDialer.Dial(l.url+query, h)
+	ws, resp, err := realtimetest.Dial(l.url+query, rid)
 	if err != nil {
 		l.t.Fatalf("dial: %v (%v)", err, resp)
 	}
@@ -103,99 +64,33 @@ func (l *lab) dialRaw(query string) *websocket.Conn {
 	return ws
 }
 
-func (l *lab) dial(query string) *client {
+func (l *lab) dial(query string) *realtimetest.Client {
 	l.t.Helper()
-	return l.adopt(l.dialRaw(query))
-}
-
-// adopt starts the reader of a session the test opened itself.
-func (l *lab) adopt(ws *websocket.Conn) *client {
-	l.t.Cleanup(func() { ws.Close() })
-	c := &client{Conn: ws, events: make(chan event, 100)}
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			kind, data, err := ws.ReadMessage()
-			if kind == websocket.BinaryMessage {
-				data = []byte("BINARY FRAME")
-			}
-			select {
-			case c.events <- event{string(data), err}:
-			case <-stop:
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	l.t.Cleanup(func() { close(stop); ws.Close(); <-done })
-	return c
-}
-
-func send(t *testing.T, ws *client, message string) {
-	t.Helper()
-	if err := ws.WriteMessage(websocket.TextMessage, []byte(message)); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (c *client) next(t *testing.T, within time.Duration) (event, bool) {
-	t.Helper()
-	select {
-	case e := <-c.events:
-		return e, true
-	case <-time.After(within):
-		return event{}, false
-	}
-}
-
-func recv(t *testing.T, ws *client) string {
-	t.Helper()
-	e, ok := ws.next(t, 5*time.Second)
-	switch {
-	case !ok:
-		t.Fatal("recv: nothing within 5 s")
-	case e.err != nil:
-		t.Fatalf("recv: %v", e.err)
-	}
-	return e.message
+	return realtimetest.Open(l.t, l.url+query, rid)
 }
 
 // silent checks that the server sends nothing more within d.
-func silent(t *testing.T, ws *client, d time.Duration) {
+func silent(t *testing.T, ws *realtimetest.Client, d time.Duration) {
 	t.Helper()
-	if e, ok := ws.next(t, d); ok {
-		t.Fatalf("unexpected %.200s %v", e.message, e.err)
+	if e, ok := ws.Next(d); ok {
+		t.Fatalf("unexpected %.200s %v", e.Message, e.Err)
 	}
 }
 
 // closeFrame waits for the server's close (no message before it) and returns it.
-func closeFrame(t *testing.T, ws *client) *websocket.CloseError {
+func closeFrame(t *testing.T, ws *realtimetest.Client) *websocket.CloseError {
 	t.Helper()
-	e, ok := ws.next(t, 5*time.Second)
+	e, ok := ws.Next(5 * time.Second)
 	var ce *websocket.CloseError
 	switch {
 	case !ok:
 		t.Fatal("no close within 5 s")
-	case e.err == nil:
-		t.Fatalf("a message before the close: %.200s", e.message)
-	case !errors.As(e.err, &ce):
-		t.Fatalf("no close frame: %v", e.err)
+	case e.Err == nil:
+		t.Fatalf("a message before the close: %.200s", e.Message)
+	case !errors.As(e.Err, &ce):
+		t.Fatalf("no close frame: %v", e.Err)
 	}
 	return ce
-}
-
-func (l *lab) settled() string {
-	l.t.Helper()
-	select {
-	case q := <-l.biller.settled:
-		return q
-	case <-time.After(5 * time.Second):
-		l.t.Fatal("the session never settled")
-		return ""
-	}
 }
 
 // pcmOf is the fake speaker's audio of chunk i of text: samplesPerChar samples per code point.
@@ -233,28 +128,28 @@ func textMessage(s string) string {
 func TestBufferingChunkingFlushAndFinal(t *testing.T) {
 	l := newLab(t, nil, nil)
 	ws := l.dial("?send_completion_event=true")
-	send(t, ws, config(`, "output_audio_codec": "wav", "min_buffer_size": 100, "max_chunk_length": 80`))
-	send(t, ws, `{"type": "ping"}`)                  // no reply
+	ws.Send(t, config(`, "output_audio_codec": "wav", "min_buffer_size": 100, "max_chunk_length": 80`))
+	ws.Send(t, `{"type": "ping"}`)                   // no reply
 	sentence := "This sentence is part of a story. " // 34 characters: stays buffered
-	send(t, ws, textMessage(sentence))
+	ws.Send(t, textMessage(sentence))
 	silent(t, ws, 150*time.Millisecond)
-	send(t, ws, textMessage(strings.Repeat(sentence, 3))) // 136 buffered: two chunks of at most 80
+	ws.Send(t, textMessage(strings.Repeat(sentence, 3))) // 136 buffered: two chunks of at most 80
 	buffer := strings.Repeat(sentence, 4)
 	chunks := chunking.Split(buffer, 80)
 	if len(chunks) != 2 {
 		t.Fatalf("chunks %q", chunks)
 	}
 	for i, chunk := range chunks {
-		if got, want := recv(t, ws), audioJSON("audio/wav", "wav", 8000, pcmOf(i, chunk, 10)); got != want {
+		if got, want := ws.Recv(t), audioJSON("audio/wav", "wav", 8000, pcmOf(i, chunk, 10)); got != want {
 			t.Fatalf("chunk %d:\n got  %.300s\n want %.300s", i, got, want)
 		}
 	}
-	send(t, ws, textMessage("The end."))
-	send(t, ws, `{"type": "flush"}`)
-	if got := recv(t, ws); got != audioJSON("audio/wav", "wav", 8000, pcmOf(0, "The end.", 10)) {
+	ws.Send(t, textMessage("The end."))
+	ws.Send(t, `{"type": "flush"}`)
+	if got := ws.Recv(t); got != audioJSON("audio/wav", "wav", 8000, pcmOf(0, "The end.", 10)) {
 		t.Fatalf("flushed audio %.200s", got)
 	}
-	if got := recv(t, ws); got != finalJSON {
+	if got := ws.Recv(t); got != finalJSON {
 		t.Fatalf("after the flush: %s", got)
 	}
 	ws.Close()
@@ -262,56 +157,55 @@ func TestBufferingChunkingFlushAndFinal(t *testing.T) {
 	for _, c := range chunks {
 		billed += len([]rune(c))
 	}
-	if got := l.settled(); got != fmt.Sprint(billed) || billed != len(buffer)-2+len("The end.") {
+	if got := l.ledger.WaitSettled(t); got != fmt.Sprint(billed) || billed != len(buffer)-2+len("The end.") {
 		t.Errorf("settled %s, the chunks hold %d characters", got, billed)
 	}
-	calls := l.biller.recorded()
-	if calls[0] != "authorize sk_test text-to-speech-ws characters 250 "+rid {
-		t.Errorf("authorize: %s", calls[0])
+	if authorized := l.ledger.Authorized(); authorized[0] != "sk_test text-to-speech-ws characters 250 "+rid {
+		t.Errorf("authorize: %s", authorized[0])
 	}
 }
 
 func TestProtocolMistakesGetErrorsAndTheSessionGoesOn(t *testing.T) {
 	l := newLab(t, nil, nil)
 	ws := l.dial("?model=bulbul:v2")
-	send(t, ws, textMessage("Too early."))
-	if got := recv(t, ws); got != errorJSON("the first message must be a config message; 'text' came first", 400) {
+	ws.Send(t, textMessage("Too early."))
+	if got := ws.Recv(t); got != errorJSON("the first message must be a config message; 'text' came first", 400) {
 		t.Errorf("early text: %s", got)
 	}
 	if err := ws.WriteMessage(websocket.BinaryMessage, []byte{1, 2}); err != nil { // a binary frame
 		t.Fatal(err)
 	}
-	if got := recv(t, ws); got != errorJSON(msgBinaryFrame, 400) {
+	if got := ws.Recv(t); got != errorJSON(msgBinaryFrame, 400) {
 		t.Errorf("binary: %s", got)
 	}
-	send(t, ws, `{"type": "config", "data": {"language_code": "hi-IN", "speaker": "shubh"}}`)
-	if got := recv(t, ws); got != errorJSON("config message: speaker 'shubh' is a bulbul:v3 voice, not a bulbul:v2 one", 400) {
+	ws.Send(t, `{"type": "config", "data": {"language_code": "hi-IN", "speaker": "shubh"}}`)
+	if got := ws.Recv(t); got != errorJSON("config message: speaker 'shubh' is a bulbul:v3 voice, not a bulbul:v2 one", 400) {
 		t.Errorf("v3 voice on v2: %s", got)
 	}
-	send(t, ws, `{"type": "config", "data": {"language_code": "hi-IN", "output_audio_codec": "opus"}}`)
-	if got := recv(t, ws); got != errorJSON("output_audio_codec 'opus' is not ported to the candidate yet; legacy serves it", 501) {
+	ws.Send(t, `{"type": "config", "data": {"language_code": "hi-IN", "output_audio_codec": "opus"}}`)
+	if got := ws.Recv(t); got != errorJSON("output_audio_codec 'opus' is not ported to the candidate yet; legacy serves it", 501) {
 		t.Errorf("a codec not ported: %s", got) // the candidate's gap, not the client's mistake
 	}
-	send(t, ws, `{"type": "dance"}`)
-	if got := recv(t, ws); got != errorJSON("unknown message type 'dance'; use config, text, flush or ping", 400) {
+	ws.Send(t, `{"type": "dance"}`)
+	if got := ws.Recv(t); got != errorJSON("unknown message type 'dance'; use config, text, flush or ping", 400) {
 		t.Errorf("dance: %s", got)
 	}
-	send(t, ws, `not json`)
-	if got := recv(t, ws); got != errorJSON(msgNotAMessage, 400) {
+	ws.Send(t, `not json`)
+	if got := ws.Recv(t); got != errorJSON(msgNotAMessage, 400) {
 		t.Errorf("not json: %s", got)
 	}
-	send(t, ws, `{"type": "config", "data": {"language_code": "hi-IN", "pitch": 2}}`)
-	if got := recv(t, ws); got != errorJSON("config message: pitch: Input should be less than or equal to 0.75", 400) {
+	ws.Send(t, `{"type": "config", "data": {"language_code": "hi-IN", "pitch": 2}}`)
+	if got := ws.Recv(t); got != errorJSON("config message: pitch: Input should be less than or equal to 0.75", 400) {
 		t.Errorf("pitch: %s", got)
 	}
-	send(t, ws, `{"type": "config", "data": {"language_code": "hi-IN", "speech_sample_rate": 8000}}`)
-	send(t, ws, textMessage("ठीक है"))
-	send(t, ws, `{"type": "text", "data": {"text": ""}}`)
-	if got := recv(t, ws); got != errorJSON("text message: text: String should have at least 1 character", 400) {
+	ws.Send(t, `{"type": "config", "data": {"language_code": "hi-IN", "speech_sample_rate": 8000}}`)
+	ws.Send(t, textMessage("ठीक है"))
+	ws.Send(t, `{"type": "text", "data": {"text": ""}}`)
+	if got := ws.Recv(t); got != errorJSON("text message: text: String should have at least 1 character", 400) {
 		t.Errorf("empty text: %s", got)
 	}
-	send(t, ws, `{"type": "flush"}`)
-	if got := recv(t, ws); got != audioJSON("audio/mpeg", "mp3", 8000, pcmOf(0, "ठीक है", 10)) {
+	ws.Send(t, `{"type": "flush"}`)
+	if got := ws.Recv(t); got != audioJSON("audio/mpeg", "mp3", 8000, pcmOf(0, "ठीक है", 10)) {
 		t.Errorf("audio: %.200s", got)
 	}
 	silent(t, ws, 150*time.Millisecond) // no final event: send_completion_event is false
@@ -320,31 +214,31 @@ func TestProtocolMistakesGetErrorsAndTheSessionGoesOn(t *testing.T) {
 func TestANewConfigSendsTheBufferWithTheOldVoice(t *testing.T) {
 	l := newLab(t, nil, nil)
 	ws := l.dial("?send_completion_event=1")
-	send(t, ws, config(`, "output_audio_codec": "wav"`))
-	send(t, ws, textMessage("Still the old voice."))
-	send(t, ws, config(`, "output_audio_codec": "flac"`))
-	if got := recv(t, ws); got != audioJSON("audio/wav", "wav", 8000, pcmOf(0, "Still the old voice.", 10)) {
+	ws.Send(t, config(`, "output_audio_codec": "wav"`))
+	ws.Send(t, textMessage("Still the old voice."))
+	ws.Send(t, config(`, "output_audio_codec": "flac"`))
+	if got := ws.Recv(t); got != audioJSON("audio/wav", "wav", 8000, pcmOf(0, "Still the old voice.", 10)) {
 		t.Errorf("old voice: %.200s", got)
 	}
-	send(t, ws, textMessage("Now the new one."))
-	send(t, ws, `{"type": "flush"}`)
-	if got := recv(t, ws); got != audioJSON("audio/flac", "flac", 8000, pcmOf(0, "Now the new one.", 10)) {
+	ws.Send(t, textMessage("Now the new one."))
+	ws.Send(t, `{"type": "flush"}`)
+	if got := ws.Recv(t); got != audioJSON("audio/flac", "flac", 8000, pcmOf(0, "Now the new one.", 10)) {
 		t.Errorf("new voice: %.200s", got)
 	}
-	if got := recv(t, ws); got != finalJSON {
+	if got := ws.Recv(t); got != finalJSON {
 		t.Errorf("final: %s", got)
 	}
 	// A config that fails keeps the old voice and the buffer.
-	send(t, ws, textMessage("Kept."))
-	send(t, ws, `{"type": "config", "data": {"language_code": "xx"}}`)
-	if got := recv(t, ws); !strings.Contains(got, `"config message: language_code: Input should be 'bn-IN'`) {
+	ws.Send(t, textMessage("Kept."))
+	ws.Send(t, `{"type": "config", "data": {"language_code": "xx"}}`)
+	if got := ws.Recv(t); !strings.Contains(got, `"config message: language_code: Input should be 'bn-IN'`) {
 		t.Errorf("bad config: %s", got)
 	}
-	send(t, ws, `{"type": "flush"}`)
-	if got := recv(t, ws); got != audioJSON("audio/flac", "flac", 8000, pcmOf(0, "Kept.", 10)) {
+	ws.Send(t, `{"type": "flush"}`)
+	if got := ws.Recv(t); got != audioJSON("audio/flac", "flac", 8000, pcmOf(0, "Kept.", 10)) {
 		t.Errorf("kept: %.200s", got)
 	}
-	if got := recv(t, ws); got != finalJSON {
+	if got := ws.Recv(t); got != finalJSON {
 		t.Errorf("final: %s", got)
 	}
 }
@@ -352,18 +246,18 @@ func TestANewConfigSendsTheBufferWithTheOldVoice(t *testing.T) {
 func TestFlushingNothingStillSendsFinal(t *testing.T) {
 	l := newLab(t, nil, nil)
 	ws := l.dial("?send_completion_event=true")
-	send(t, ws, config(""))
-	send(t, ws, `{"type": "flush"}`)
-	if got := recv(t, ws); got != finalJSON {
+	ws.Send(t, config(""))
+	ws.Send(t, `{"type": "flush"}`)
+	if got := ws.Recv(t); got != finalJSON {
 		t.Errorf("got %s", got)
 	}
-	send(t, ws, textMessage(" \n\t")) // whitespace is never spoken
-	send(t, ws, `{"type": "flush"}`)
-	if got := recv(t, ws); got != finalJSON {
+	ws.Send(t, textMessage(" \n\t")) // whitespace is never spoken
+	ws.Send(t, `{"type": "flush"}`)
+	if got := ws.Recv(t); got != finalJSON {
 		t.Errorf("got %s", got)
 	}
 	ws.Close()
-	if got := l.settled(); got != "release" {
+	if got := l.ledger.WaitSettled(t); got != "release" {
 		t.Errorf("a session that spoke nothing: %s", got)
 	}
 	if n := len(l.speaker.requests); n != 0 {
@@ -375,14 +269,14 @@ func TestLongAudioIsSentInTenSecondPieces(t *testing.T) {
 	speaker := &fakeSpeaker{rate: 8000, samplesPerChar: 400} // 250 characters: 100,000 samples
 	l := newLab(t, speaker, nil)
 	ws := l.dial("")
-	send(t, ws, config(`, "output_audio_codec": "wav", "max_chunk_length": 500`))
+	ws.Send(t, config(`, "output_audio_codec": "wav", "max_chunk_length": 500`))
 	long := strings.Repeat("word ", 50)[:249] + "."
-	send(t, ws, textMessage(long))
-	send(t, ws, `{"type": "flush"}`)
+	ws.Send(t, textMessage(long))
+	ws.Send(t, `{"type": "flush"}`)
 	pcm := pcmOf(0, long, 400)
 	step := 2 * 8000 * 10
 	for start := 0; start < len(pcm); start += step {
-		if got := recv(t, ws); got != audioJSON("audio/wav", "wav", 8000, pcm[start:min(start+step, len(pcm))]) {
+		if got := ws.Recv(t); got != audioJSON("audio/wav", "wav", 8000, pcm[start:min(start+step, len(pcm))]) {
 			t.Fatalf("piece at %d: %.100s", start, got)
 		}
 	}
@@ -392,12 +286,12 @@ func TestLongAudioIsSentInTenSecondPieces(t *testing.T) {
 func TestResampledAndScaledForTheVoice(t *testing.T) {
 	l := newLab(t, nil, nil)
 	ws := l.dial("")
-	send(t, ws, `{"type": "config", "data": {"language_code": "en-IN", "speech_sample_rate": 16000, "loudness": 2, "output_audio_codec": "linear16"}}`)
-	send(t, ws, textMessage("Hi."))
-	send(t, ws, `{"type": "flush"}`)
+	ws.Send(t, `{"type": "config", "data": {"language_code": "en-IN", "speech_sample_rate": 16000, "loudness": 2, "output_audio_codec": "linear16"}}`)
+	ws.Send(t, textMessage("Hi."))
+	ws.Send(t, `{"type": "flush"}`)
 	a := fakeAudio{}
 	want := a.Scale(a.Resample(pcmOf(0, "Hi.", 10), 8000, 16000), 2)
-	if got := recv(t, ws); got != audioJSON("audio/pcm", "linear16", 16000, want) {
+	if got := ws.Recv(t); got != audioJSON("audio/pcm", "linear16", 16000, want) {
 		t.Errorf("got %.200s", got)
 	}
 }
@@ -405,7 +299,7 @@ func TestResampledAndScaledForTheVoice(t *testing.T) {
 func TestAnIdleSessionIsClosedAndAPingedOneIsNot(t *testing.T) {
 	l := newLab(t, nil, func(c *Config) { c.Idle = 300 * time.Millisecond })
 	pinged := l.dial("")
-	send(t, pinged, config(""))
+	pinged.Send(t, config(""))
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -421,7 +315,7 @@ func TestAnIdleSessionIsClosedAndAPingedOneIsNot(t *testing.T) {
 		}
 	}()
 	idle := l.dial("")
-	send(t, idle, config(""))
+	idle.Send(t, config(""))
 	started := time.Now()
 	ce := closeFrame(t, idle)
 	if ce.Code != 1000 || ce.Text != "idle" || time.Since(started) < 250*time.Millisecond {
@@ -430,12 +324,12 @@ func TestAnIdleSessionIsClosedAndAPingedOneIsNot(t *testing.T) {
 	time.Sleep(400 * time.Millisecond) // past the limit: alive thanks to the pings
 	close(stop)
 	wg.Wait()
-	send(t, pinged, textMessage("Still here."))
-	send(t, pinged, `{"type": "flush"}`)
-	if got := recv(t, pinged); !strings.HasPrefix(got, `{"type": "audio"`) {
+	pinged.Send(t, textMessage("Still here."))
+	pinged.Send(t, `{"type": "flush"}`)
+	if got := pinged.Recv(t); !strings.HasPrefix(got, `{"type": "audio"`) {
 		t.Errorf("pinged session: %s", got)
 	}
-	if got := l.settled(); got != "release" && got != "11" {
+	if got := l.ledger.WaitSettled(t); got != "release" && got != "11" {
 		t.Errorf("settled %s", got)
 	}
 }
@@ -445,44 +339,44 @@ func TestALongSynthesisIsNotIdleness(t *testing.T) {
 	speaker := &fakeSpeaker{rate: 8000, samplesPerChar: 10, gate: func(int) <-chan struct{} { return release }}
 	l := newLab(t, speaker, func(c *Config) { c.Idle = 150 * time.Millisecond })
 	ws := l.dial("")
-	send(t, ws, config(""))
-	send(t, ws, textMessage("Slow words."))
-	send(t, ws, `{"type": "flush"}`)
+	ws.Send(t, config(""))
+	ws.Send(t, textMessage("Slow words."))
+	ws.Send(t, `{"type": "flush"}`)
 	time.Sleep(500 * time.Millisecond) // three idle periods while the model works
 	close(release)
-	if got := recv(t, ws); !strings.HasPrefix(got, `{"type": "audio"`) {
+	if got := ws.Recv(t); !strings.HasPrefix(got, `{"type": "audio"`) {
 		t.Fatalf("got %s", got)
 	}
 	if ce := closeFrame(t, ws); ce.Code != 1000 || ce.Text != "idle" { // then idle for real
 		t.Errorf("close %v", ce)
 	}
-	if got := l.settled(); got != "11" {
+	if got := l.ledger.WaitSettled(t); got != "11" {
 		t.Errorf("settled %s", got)
 	}
 }
 
 func TestAWalletThatRunsOutEndsTheSessionWith402(t *testing.T) {
 	l := newLab(t, nil, nil)
-	l.biller.limit = 300 * 1_000_000 // 250 held at open; an extension of 250 more is refused
+	l.ledger.Limit = 300 * 1_000_000 // 250 held at open; an extension of 250 more is refused
 	ws := l.dial("")
-	send(t, ws, config(`, "max_chunk_length": 200, "min_buffer_size": 1000`))
+	ws.Send(t, config(`, "max_chunk_length": 200, "min_buffer_size": 1000`))
 	long := strings.Repeat("Words that cost money, one sentence after another. ", 10)
-	send(t, ws, textMessage(long))
-	send(t, ws, `{"type": "flush"}`)
+	ws.Send(t, textMessage(long))
+	ws.Send(t, `{"type": "flush"}`)
 	chunks := chunking.Split(long, 200)
-	if got := recv(t, ws); got != audioJSON("audio/mpeg", "mp3", 8000, pcmOf(0, chunks[0], 10)) {
+	if got := ws.Recv(t); got != audioJSON("audio/mpeg", "mp3", 8000, pcmOf(0, chunks[0], 10)) {
 		t.Fatalf("first chunk: %.200s", got)
 	}
-	if got := recv(t, ws); got != errorJSON("the wallet cannot cover more of this stream; top it up", 402) {
+	if got := ws.Recv(t); got != errorJSON("the wallet cannot cover more of this stream; top it up", 402) {
 		t.Fatalf("then: %s", got)
 	}
 	if ce := closeFrame(t, ws); ce.Code != 1008 || ce.Text != "insufficient quota" {
 		t.Errorf("close %d %q", ce.Code, ce.Text)
 	}
-	if got := l.settled(); got != fmt.Sprint(len(chunks[0])) {
+	if got := l.ledger.WaitSettled(t); got != fmt.Sprint(len(chunks[0])) {
 		t.Errorf("settled %s, the first chunk is %d characters", got, len(chunks[0]))
 	}
-	calls := l.biller.recorded()
+	calls := l.ledger.Calls()
 	if calls[1] != fmt.Sprintf("extend %d", max(2*len(chunks[0])-250, 250)) && calls[1] != "extend 250" {
 		t.Errorf("calls %v", calls)
 	}
@@ -492,20 +386,20 @@ func TestAFailedChunkIsA502AndTheFlushStillCompletes(t *testing.T) {
 	speaker := &fakeSpeaker{rate: 8000, samplesPerChar: 10, failAt: 2}
 	l := newLab(t, speaker, nil)
 	ws := l.dial("?send_completion_event=true")
-	send(t, ws, config(`, "max_chunk_length": 20`))
-	send(t, ws, textMessage("First part here. Second part here. Third part here."))
-	send(t, ws, `{"type": "flush"}`)
-	if got := recv(t, ws); got != audioJSON("audio/mpeg", "mp3", 8000, pcmOf(0, "First part here.", 10)) {
+	ws.Send(t, config(`, "max_chunk_length": 20`))
+	ws.Send(t, textMessage("First part here. Second part here. Third part here."))
+	ws.Send(t, `{"type": "flush"}`)
+	if got := ws.Recv(t); got != audioJSON("audio/mpeg", "mp3", 8000, pcmOf(0, "First part here.", 10)) {
 		t.Errorf("first: %.200s", got)
 	}
-	if got := recv(t, ws); got != errorJSON("the speech model refused a chunk (500)", 502) {
+	if got := ws.Recv(t); got != errorJSON("the speech model refused a chunk (500)", 502) {
 		t.Errorf("then: %s", got)
 	}
-	if got := recv(t, ws); got != finalJSON {
+	if got := ws.Recv(t); got != finalJSON {
 		t.Errorf("then: %s", got)
 	}
 	ws.Close()
-	if got := l.settled(); got != "16" {
+	if got := l.ledger.WaitSettled(t); got != "16" {
 		t.Errorf("settled %s", got)
 	}
 }
@@ -525,13 +419,13 @@ func TestADisconnectMidSynthesisBillsWhatWasSentAndCancels(t *testing.T) {
 	}}
 	l := newLab(t, speaker, nil)
 	ws := l.dial("")
-	send(t, ws, config(`, "max_chunk_length": 20`))
-	send(t, ws, textMessage("One sentence here. Two sentence here. Three sentence. Four sentence here."))
-	send(t, ws, `{"type": "flush"}`)
-	recv(t, ws)
-	recv(t, ws)
+	ws.Send(t, config(`, "max_chunk_length": 20`))
+	ws.Send(t, textMessage("One sentence here. Two sentence here. Three sentence. Four sentence here."))
+	ws.Send(t, `{"type": "flush"}`)
+	ws.Recv(t)
+	ws.Recv(t)
 	_ = ws.UnderlyingConn().Close() // no close frame: the connection just dies
-	if got := l.settled(); got != fmt.Sprint(len("One sentence here.")+len("Two sentence here.")) {
+	if got := l.ledger.WaitSettled(t); got != fmt.Sprint(len("One sentence here.")+len("Two sentence here.")) {
 		t.Errorf("settled %s", got)
 	}
 	deadline := time.Now().Add(2 * time.Second)
@@ -586,7 +480,7 @@ func TestAClientThatStopsReadingStopsSynthesis(t *testing.T) {
 		t.Errorf("%d chunks made", made)
 	}
 	_ = ws.UnderlyingConn().Close()
-	l.settled()
+	l.ledger.WaitSettled(t)
 }
 
 func TestHandshakes(t *testing.T) {
@@ -609,7 +503,7 @@ func TestHandshakes(t *testing.T) {
 	if want := `{"error":{"message":"invalid query parameters: model: Input should be 'bulbul:v2', 'bulbul:v3' or 'bulbul:v4-flash'","code":"unprocessable_entity_error","request_id":"` + rid + `"}}`; string(body) != want || resp.Header.Get("X-Request-ID") != rid {
 		t.Errorf("bad model: %s %v", body, resp.Header)
 	}
-	if calls := l.biller.recorded(); len(calls) != 0 {
+	if calls := l.ledger.Calls(); len(calls) != 0 {
 		t.Errorf("a refused query was authorized: %v", calls)
 	}
 	offered := "api-subscription-key.sk_browser"
@@ -622,11 +516,11 @@ func TestHandshakes(t *testing.T) {
 		t.Errorf("echoed %q", ws.Subprotocol())
 	}
 	ws.Close()
-	if got := l.settled(); got != "release" {
+	if got := l.ledger.WaitSettled(t); got != "release" {
 		t.Errorf("an unused session: %s", got)
 	}
-	if calls := l.biller.recorded(); !strings.HasPrefix(calls[0], "authorize sk_browser text-to-speech-ws characters 250 ") {
-		t.Errorf("calls %v", calls)
+	if authorized := l.ledger.Authorized(); !strings.HasPrefix(authorized[0], "sk_browser text-to-speech-ws characters 250 ") {
+		t.Errorf("authorized %v", authorized)
 	}
 }
 
@@ -648,7 +542,7 @@ func TestRefusedHandshakes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLab(t, nil, nil)
-			l.biller.refuse = tc.refuse
+			l.ledger.Refuse = tc.refuse
 			_, resp, err := websocket.DefaultDialer.Dial(l.url, http.Header{"X-Request-Id": {rid}, "Api-Subscription-Key": {"k"}})
 			if err == nil {
 				t.Fatal("accepted")

@@ -7,15 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"banyan/candidate/internal/audio"
 	"banyan/candidate/internal/chunking"
 	"banyan/candidate/internal/realtime"
+	"banyan/candidate/internal/realtime/realtimetest"
 )
 
 // transcriptSpeaker is gen_transcripts.py's stand-in model (speech_of), behind the Speaker
@@ -43,9 +44,10 @@ func (transcriptSpeaker) Speak(ctx context.Context, req SpeechRequest) iter.Seq2
 	}
 }
 
-// transcriptAudio encodes as legacy does for the codecs the transcripts use: wav is
-// Python's wave module (a plain 44-byte header), linear16 the samples as they are. The
-// scripts never resample or scale (every voice is at the model's rate, gain 1).
+// transcriptAudio encodes the codecs the transcripts use with the candidate's encoder
+// (internal/audio, legacy's codecs.encode): wav is Python's wave module (a plain 44-byte
+// header), linear16 the samples as they are. The scripts never resample or scale (every
+// voice is at the model's rate, gain 1).
 type transcriptAudio struct{ t *testing.T }
 
 func (a transcriptAudio) Resample(pcm []byte, from, to int) []byte {
@@ -63,25 +65,10 @@ func (a transcriptAudio) Scale(pcm []byte, gain float64) []byte {
 }
 
 func (a transcriptAudio) Encode(pcm []byte, rate int, codec string, _ int) ([]byte, error) {
-	switch codec {
-	case "linear16":
-		return pcm, nil
-	case "wav":
-		h := []byte("RIFF")
-		h = binary.LittleEndian.AppendUint32(h, uint32(36+len(pcm)))
-		h = append(h, "WAVEfmt "...)
-		h = binary.LittleEndian.AppendUint32(h, 16)
-		h = binary.LittleEndian.AppendUint16(h, 1) // PCM
-		h = binary.LittleEndian.AppendUint16(h, 1) // mono
-		h = binary.LittleEndian.AppendUint32(h, uint32(rate))
-		h = binary.LittleEndian.AppendUint32(h, uint32(2*rate))
-		h = binary.LittleEndian.AppendUint16(h, 2)
-		h = binary.LittleEndian.AppendUint16(h, 16)
-		h = append(h, "data"...)
-		h = binary.LittleEndian.AppendUint32(h, uint32(len(pcm)))
-		return append(h, pcm...), nil
+	if codec != "wav" && codec != "linear16" {
+		return nil, fmt.Errorf("codec %s is not in the transcripts", codec)
 	}
-	return nil, fmt.Errorf("codec %s is not in the transcripts", codec)
+	return audio.Encode(pcm, rate, codec, 0)
 }
 
 func (transcriptAudio) MediaType(codec string) string {
@@ -103,7 +90,7 @@ type transcript struct {
 // must draw the same server frames byte for byte, the same close and the same ledger calls.
 func TestTranscriptsAsLegacy(t *testing.T) {
 	var transcripts []transcript
-	load(t, "transcripts.json.gz", &transcripts)
+	realtimetest.Load(t, "testdata/transcripts.json.gz", &transcripts)
 	for _, tc := range transcripts {
 		t.Run(tc.Name, func(t *testing.T) {
 			l := newLab(t, nil, func(c *Config) {
@@ -114,7 +101,7 @@ func TestTranscriptsAsLegacy(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				l.biller.limit = limit
+				l.ledger.Limit = limit
 			}
 			query := ""
 			for k, v := range tc.Query {
@@ -123,39 +110,35 @@ func TestTranscriptsAsLegacy(t *testing.T) {
 			if query != "" {
 				query = "?" + query[1:]
 			}
-			h := http.Header{"Api-Subscription-Key": {"sk_test"}, "X-Request-Id": {"rid-transcript"}}
-			ws, _, err := websocket.DefaultDialer.Dial(l.url+query, h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := l.adopt(ws)
+			c := realtimetest.Open(t, l.url+query, "rid-transcript")
 			var sent []string
 			var closed *websocket.CloseError
 			quiet := func() {
 				for closed == nil {
-					e, ok := c.next(t, 120*time.Millisecond)
+					e, ok := c.Next(120 * time.Millisecond)
 					if !ok {
 						return
 					}
-					if e.err != nil {
-						if !errors.As(e.err, &closed) {
-							t.Fatalf("read: %v", e.err)
+					if e.Err != nil {
+						if !errors.As(e.Err, &closed) {
+							t.Fatalf("read: %v", e.Err)
 						}
 						return
 					}
-					sent = append(sent, e.message)
+					sent = append(sent, e.Message)
 				}
 			}
 			for _, frame := range tc.Frames {
 				if closed != nil {
 					break // legacy's client sees the close too, and sends nothing more
 				}
+				var err error
 				switch f := frame.(type) {
 				case string:
-					err = ws.WriteMessage(websocket.TextMessage, []byte(f))
+					err = c.WriteMessage(websocket.TextMessage, []byte(f))
 				case map[string]any:
 					data, _ := hex.DecodeString(f["binary"].(string))
-					err = ws.WriteMessage(websocket.BinaryMessage, data)
+					err = c.WriteMessage(websocket.BinaryMessage, data)
 				}
 				if err != nil {
 					t.Fatal(err)
@@ -163,9 +146,9 @@ func TestTranscriptsAsLegacy(t *testing.T) {
 				quiet()
 			}
 			if closed == nil {
-				_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
+				_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
 			}
-			settled := l.settled()
+			settled := l.ledger.WaitSettled(t)
 			if len(sent) != len(tc.Sent) {
 				t.Errorf("%d frames, legacy sends %d", len(sent), len(tc.Sent))
 			}
@@ -180,7 +163,7 @@ func TestTranscriptsAsLegacy(t *testing.T) {
 			case tc.Closed != nil && (closed == nil || float64(closed.Code) != tc.Closed[0].(float64) || closed.Text != tc.Closed[1].(string)):
 				t.Errorf("close %v, want %v", closed, tc.Closed)
 			}
-			calls := l.biller.recorded()[1:] // after the authorize, which legacy's script did not run
+			calls := l.ledger.Calls()[1:] // after the authorize, which legacy's script did not run
 			if strings.Join(calls, "; ") != strings.Join(tc.Ledger, "; ") {
 				t.Errorf("ledger %v, want %v (settled %s)", calls, tc.Ledger, settled)
 			}
