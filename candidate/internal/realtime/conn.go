@@ -1,6 +1,8 @@
 package realtime
 
 import (
+	"bytes"
+	"crypto/rand"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -41,11 +43,81 @@ type Conn struct {
 	shutdown sync.Once
 }
 
-func newConn(ws *websocket.Conn, grace time.Duration) *Conn {
+func newConn(ws *websocket.Conn, grace time.Duration, keepalive Keepalive) *Conn {
 	ws.SetReadLimit(ReadLimit)
 	c := &Conn{ws: ws, grace: grace, frames: make(chan Frame), done: make(chan struct{}), ended: make(chan struct{})}
+	pongs := make(chan []byte, 1)
+	ws.SetPongHandler(func(data string) error { // on the reader goroutine: never block it
+		select {
+		case pongs <- []byte(data):
+		default:
+		}
+		return nil
+	})
 	go c.read()
+	if keepalive.Interval > 0 {
+		go c.keepalive(keepalive, pongs)
+	}
 	return c
+}
+
+// Keepalive is uvicorn's WebSocket keepalive, which legacy's sockets get from their server
+// (ws_ping_interval and ws_ping_timeout, 20 s each): a ping every Interval, and a client that
+// does not answer one within Timeout is failed with 1011 "keepalive ping timeout" and dropped.
+// Without it a client gone without a close (a half-open connection, which TCP may not notice
+// for hours) would hold its session, and the session's hold, as long as that.
+type Keepalive struct{ Interval, Timeout time.Duration }
+
+// DefaultKeepalive is uvicorn's default.
+var DefaultKeepalive = Keepalive{Interval: 20 * time.Second, Timeout: 20 * time.Second}
+
+// keepalive pings until the connection ends; a ping's payload is 4 random bytes, and only
+// the pong that echoes it counts (a stale or unsolicited pong does not), as in uvicorn.
+func (c *Conn) keepalive(k Keepalive, pongs <-chan []byte) {
+	next := time.NewTimer(k.Interval)
+	defer next.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.ended:
+			return
+		case <-next.C:
+		}
+		payload := make([]byte, 4)
+		_, _ = rand.Read(payload)
+		sent := time.Now()
+		if err := c.ws.WriteControl(websocket.PingMessage, payload, sent.Add(closeWriteTimeout)); err != nil {
+			return // the connection is going: the reader will see it
+		}
+		if !c.awaitPong(payload, pongs, k.Timeout) {
+			return
+		}
+		next.Reset(max(0, k.Interval-time.Since(sent))) // uvicorn: the interval less the round trip
+	}
+}
+
+// awaitPong waits for the pong of payload; on timeout it fails the connection (a close frame
+// 1011, then the socket dropped, which ends the reader and so the session) and says false.
+func (c *Conn) awaitPong(payload []byte, pongs <-chan []byte, timeout time.Duration) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		select {
+		case got := <-pongs:
+			if bytes.Equal(got, payload) {
+				return true
+			}
+		case <-deadline.C:
+			c.Close(websocket.CloseInternalServerErr, "keepalive ping timeout")
+			_ = c.ws.Close()
+			return false
+		case <-c.done:
+			return false
+		case <-c.ended:
+			return false
+		}
+	}
 }
 
 // Subprotocol is the subprotocol agreed on the handshake ("" when none).

@@ -17,7 +17,13 @@ import (
 // a frame "close" makes the server close (4000, "bye") first.
 func echoServer(t *testing.T, f *fakeBiller) string {
 	t.Helper()
-	opener := &Opener{Billing: f, Log: quiet, CloseGrace: 200 * time.Millisecond}
+	return echoServerWith(t, f, Keepalive{})
+}
+
+// echoServerWith is echoServer with the server's keepalive.
+func echoServerWith(t *testing.T, f *fakeBiller, keepalive Keepalive) string {
+	t.Helper()
+	opener := &Opener{Billing: f, Log: quiet, CloseGrace: 200 * time.Millisecond, Keepalive: keepalive}
 	var active sync.WaitGroup
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		active.Add(1)
@@ -146,4 +152,56 @@ func waitGoroutines(t *testing.T, before int) {
 	if after := runtime.NumGoroutine(); after > before {
 		t.Errorf("goroutines: %d before, %d after", before, after)
 	}
+}
+
+// TestAClientThatAnswersNoPingIsDropped: uvicorn's keepalive, which legacy's sockets have: a
+// client that reads (and so answers pings, as every WebSocket client does) stays through many
+// intervals; one that does not answer within the timeout is failed with 1011 and the session
+// ends, settling, instead of holding its hold for as long as a half-open connection lasts.
+func TestAClientThatAnswersNoPingIsDropped(t *testing.T) {
+	f := &fakeBiller{}
+	url := echoServerWith(t, f, Keepalive{Interval: 30 * time.Millisecond, Timeout: 60 * time.Millisecond})
+
+	alive, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Api-Subscription-Key": {"sk_a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pings := 0
+	alive.SetPingHandler(func(data string) error {
+		pings++
+		return alive.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	for i := 0; i < 8; i++ { // 8 round trips 40 ms apart: several pings, all answered
+		time.Sleep(40 * time.Millisecond)
+		if err := alive.WriteMessage(websocket.TextMessage, []byte("hi")); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		if _, got, err := alive.ReadMessage(); err != nil || string(got) != "hi" {
+			t.Fatalf("round %d: %q %v", i, got, err)
+		}
+	}
+	if pings < 3 {
+		t.Errorf("%d pings in 320 ms at a 30 ms interval", pings)
+	}
+	alive.Close()
+	waitCalls(t, f, 3)
+
+	g := &fakeBiller{}
+	silentURL := echoServerWith(t, g, Keepalive{Interval: 30 * time.Millisecond, Timeout: 60 * time.Millisecond})
+	silent, _, err := websocket.DefaultDialer.Dial(silentURL, http.Header{"Api-Subscription-Key": {"sk_s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	time.Sleep(300 * time.Millisecond) // reads nothing, so answers no ping
+	silent.SetPingHandler(func(string) error { return nil })
+	_ = silent.SetReadDeadline(time.Now().Add(2 * time.Second))
+	var closeErr error
+	for closeErr == nil {
+		_, _, closeErr = silent.ReadMessage()
+	}
+	if !websocket.IsCloseError(closeErr, websocket.CloseInternalServerErr) || !strings.Contains(closeErr.Error(), "keepalive ping timeout") {
+		t.Errorf("the silent client got %v, want 1011 keepalive ping timeout", closeErr)
+	}
+	waitCalls(t, g, 2) // authorized, then settled (nothing used) when the session ended
 }

@@ -134,6 +134,8 @@ type Opener struct {
 	// CloseGrace is how long Conn.Shutdown waits for the client's answer to a close the
 	// server sent (0: DefaultCloseGrace).
 	CloseGrace time.Duration
+	// Keepalive pings the client (zero: DefaultKeepalive; a negative Interval: none).
+	Keepalive Keepalive
 }
 
 // Open authorizes route's estimate with the handshake's key and upgrades the connection,
@@ -165,7 +167,11 @@ func (o *Opener) Open(w http.ResponseWriter, r *http.Request, route Route) (*Con
 	if grace <= 0 {
 		grace = DefaultCloseGrace
 	}
-	return newConn(ws, grace), NewSession(o.Billing, req, auth, route.Estimate, o.Log), true
+	keepalive := o.Keepalive
+	if keepalive == (Keepalive{}) {
+		keepalive = DefaultKeepalive
+	}
+	return newConn(ws, grace, keepalive), NewSession(o.Billing, req, auth, route.Estimate, o.Log), true
 }
 
 // hijacker is the ResponseWriter that can hand the connection over: gorilla asserts
