@@ -77,6 +77,13 @@ ROUTES = (
     Route("chat-completions", "/v1/chat/completions", {
         "model": "sarvam-m", "messages": [{"role": "user", "content": "Hello!"}],
         "max_tokens": 16}),
+    # Speech at the model's rate (no resampling): WAV is legacy's bytes; MP3 is LAME against
+    # the candidate's own encoder.
+    Route("text-to-speech", "/text-to-speech", {
+        "text": "Hello, how are you today?", "language_code": "en-IN"}),
+    Route("text-to-speech-mp3", "/text-to-speech", {
+        "text": "Hello, how are you today?", "language_code": "en-IN",
+        "output_audio_codec": "mp3"}),
 )  # fmt: skip
 SIDES = ("legacy", "candidate")
 
