@@ -27,6 +27,7 @@ from legacy.speech.audio import resample
 from shadow.compare.config import CompareConfig
 from shadow.compare.dispatch import compare
 from shadow.model import Observation
+from tests.candidate.audio_files import mp3
 
 # corpus case name -> why the answers may differ (rfcs/0006-candidate-decisions.md)
 KNOWN: dict[str, str] = {
@@ -79,19 +80,6 @@ def wav(pcm: bytes, codec: str = "pcm_s16le", rate: int = RATE, layout: str = "m
             for packet in stream.encode(converted):
                 container.mux(packet)
         for packet in stream.encode(None):
-            container.mux(packet)
-    return out.getvalue()
-
-
-def mp3(pcm: bytes) -> bytes:
-    frame = av.AudioFrame.from_ndarray(
-        np.frombuffer(pcm, dtype="<i2").reshape(1, -1), format="s16", layout="mono"
-    )
-    frame.sample_rate = RATE
-    out = io.BytesIO()
-    with av.open(out, "w", format="mp3") as container:
-        stream = container.add_stream("libmp3lame", rate=RATE, layout="mono")
-        for packet in [*stream.encode(frame), *stream.encode(None)]:
             container.mux(packet)
     return out.getvalue()
 

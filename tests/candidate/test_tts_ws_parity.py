@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from shadow.compare.config import CompareConfig
 from shadow.compare.dispatch import compare
 from shadow.model import Diff, Observation, WsMessage
 from tests.candidate.ledger import ledger_differences, ledgers, settled
+from tests.candidate.sessions import open_session
 
 # corpus session name -> why the answers may differ (rfcs/0006-candidate-decisions.md)
 KNOWN: dict[str, str] = {
@@ -171,18 +171,9 @@ def play(base_url: str, session: Session, key: str, headers: dict[str, str]) -> 
         url += "?" + session.query
     started = time.monotonic()
     messages: list[WsMessage] = []
-    try:
-        ws = connect(url, additional_headers={"api-subscription-key": key, **headers},
-                     max_size=2**22, open_timeout=30, close_timeout=5)  # fmt: skip
-    except InvalidStatus as refused:
-        response = refused.response
-        headers_out = tuple(
-            (k.lower().encode(), v.encode()) for k, v in response.headers.raw_items()
-        )
-        elapsed = time.monotonic() - started
-        return Transcript(
-            Observation(response.status_code, headers_out, response.body or b"", elapsed), None
-        )
+    ws = open_session(url, {"api-subscription-key": key, **headers})
+    if isinstance(ws, Observation):  # a refused handshake
+        return Transcript(ws, None)
     with ws, contextlib.suppress(ConnectionClosed):
         for step in session.steps:
             for frame in step.frames:
