@@ -174,9 +174,24 @@ def test_up_is_ready_within_budget_and_describes_itself(lab: RunningLab) -> None
         while not kinds or kinds[-1] != "event":
             kinds.append(json.loads(ws.recv(timeout=30))["type"])
     assert kinds[0] == "audio", kinds
+    # A speech-to-text session on speech the lab made: VAD events and a transcript, whose
+    # interleaving is timing (compared type by type: banyan.yaml's messages: by_type).
+    wav = httpx.post(info["proxy_url"] + "/text-to-speech", headers=key, timeout=30, json={
+        "text": "Hello from the lab, one two three.", "language_code": "en-IN"})  # fmt: skip
+    assert wav.status_code == 200, wav.text
+    stt_url = info["proxy_url"].replace("http", "ws") + "/speech-to-text/ws"
+    with ws_connect(
+        f"{stt_url}?language-code=en-IN&vad_signals=true", additional_headers=key
+    ) as ws:
+        audio = {"data": wav.json()["audios"][0], "sample_rate": 22050, "encoding": "audio/wav"}
+        ws.send(json.dumps({"audio": audio}))
+        ws.send(json.dumps({"type": "flush"}))
+        kinds = []
+        while "data" not in kinds:
+            kinds.append(json.loads(ws.recv(timeout=30))["type"])
     # Every ported route is compared as soon as traffic flows, and agrees (the chat's own
     # completion id and timestamp are named ignore rules in banyan.yaml).
-    for route in ("text-lid", *ported, "text-to-speech-ws"):
+    for route in ("text-lid", *ported, "text-to-speech-ws", "speech-to-text-ws"):
         counted = f'banyan_shadow_outcomes_total{{route="{route}"'
         while counted not in (metrics := httpx.get(info["shadow_url"] + "/metrics").text):
             assert time.monotonic() < deadline + 30, f"the {route} request was never compared"
