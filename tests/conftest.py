@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -309,3 +309,19 @@ def side_url(request: pytest.FixtureRequest, platform: Platform) -> str:
 def base_url(request: pytest.FixtureRequest, platform: Platform) -> str:
     """The platform's base URL, once direct and once through the proxy."""
     return platform.direct_url if request.param == "direct" else platform.proxied_url
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test that ran on the platform carries the tail of each service's log in its
+    report: CI keeps only its output, and a failure across processes (a request that hung
+    between proxy, legacy and the inference server) cannot be read from the test alone."""
+    report = yield
+    platform = getattr(item, "funcargs", {}).get("platform")
+    if report.failed and isinstance(platform, Platform):
+        for path in sorted(platform.log_dir.glob("*.log")):
+            tail = path.read_text(errors="replace").splitlines()[-40:]
+            report.sections.append((f"{path.name} (last 40 lines)", "\n".join(tail)))
+    return report
