@@ -188,13 +188,22 @@ def legacy(
     import uvicorn
 
     from legacy.app import create_app
+    from legacy.jobs.queue import QueueLimits
 
+    limits = QueueLimits(
+        per_tenant=settings.job_queue_tenant_limit,
+        total=settings.job_queue_limit,
+        workers=settings.worker_concurrency,
+    )
     uvicorn.run(
         create_app(
             database_url=settings.database_url,
             redis_url=settings.redis_url,
             internal_token=settings.internal_token,
             inference_url=settings.inference_url,
+            object_root=settings.objects_dir,
+            storage_secret=settings.storage_secret,
+            queue_limits=limits,
         ),
         host=settings.host,
         port=settings.legacy_port,
@@ -203,6 +212,46 @@ def legacy(
         # answer a refused handshake with an HTTP error body (401/402/429 in the envelope).
         ws="websockets-sansio",
     )
+
+
+@app.command()
+def worker(
+    host: Host = None,
+    port: Annotated[
+        int | None, typer.Option(help="Health port [env BANYAN_WORKER_PORT; default 8400].")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Files at once [env BANYAN_WORKER_CONCURRENCY; default 2]."),
+    ] = None,
+    lease_s: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="Seconds before a silent worker's file is taken over "
+                     "[env BANYAN_JOB_LEASE_S; default 30]."),
+    ] = None,
+) -> None:  # fmt: skip
+    """Run the batch-job worker: takes queued job files from PostgreSQL and processes them
+    (speech recognition, document vision), writing outputs under BANYAN_OBJECT_ROOT."""
+    settings = load_settings(
+        host=host, worker_port=port, database_url=database_url, worker_concurrency=concurrency,
+        job_lease_s=lease_s,
+    )  # fmt: skip
+    if not settings.database_url:
+        raise fail("the worker needs the platform's PostgreSQL: pass --database-url")
+    _setup(settings)
+    import uvicorn
+
+    from legacy.jobs.worker import create_worker_app
+
+    uvicorn.run(
+        create_worker_app(
+            database_url=settings.database_url, inference_url=settings.inference_url,
+            object_root=settings.objects_dir, concurrency=settings.worker_concurrency,
+            lease_s=settings.job_lease_s,
+        ),
+        host=settings.host, port=settings.worker_port, log_config=None, access_log=False,
+    )  # fmt: skip
 
 
 @app.command()

@@ -82,6 +82,8 @@ def lab_services(settings: Settings) -> list[ServiceSpec]:
     return [
         ServiceSpec("inference", settings.inference_port),
         ServiceSpec("legacy", settings.legacy_port),
+        # Works the job queue legacy fills (same database, same object root).
+        ServiceSpec("worker", settings.worker_port),
         # Bills through legacy's internal API, so after legacy.
         ServiceSpec("candidate", settings.candidate_port, go=True),
         ServiceSpec(
@@ -192,6 +194,7 @@ class Lab:
         return {
             "admin_token": self.settings.admin_token or secrets["admin_token"],
             "internal_token": self.settings.internal_token or secrets["internal_token"],
+            "storage_secret": self.settings.storage_secret or secrets["storage_secret"],
         }
 
     async def _start_service(
@@ -230,6 +233,8 @@ class Lab:
             "BANYAN_CONFIG": str(self.settings.config.resolve()),
             "BANYAN_ADMIN_TOKEN": tokens["admin_token"],
             "BANYAN_INTERNAL_TOKEN": tokens["internal_token"],
+            "BANYAN_STORAGE_SECRET": tokens["storage_secret"],
+            "BANYAN_OBJECT_ROOT": str(self.settings.objects_dir.resolve()),
         }
         if "inference" in self.services:
             env["BANYAN_INFERENCE_URL"] = self.services["inference"][2]

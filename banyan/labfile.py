@@ -30,7 +30,7 @@ __all__ = [
 
 LAB_FILE = "lab.json"
 _SECRETS_FILE = "secrets.json"
-_SECRET_NAMES = ("admin_token", "internal_token", "demo_api_key")
+_SECRET_NAMES = ("admin_token", "internal_token", "demo_api_key", "storage_secret")
 
 
 def write_lab_file(state_dir: Path, data: dict[str, Any]) -> Path:

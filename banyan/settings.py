@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     # The models' context limits and latency profiles (legacy/inference/config.py).
     inference_config: Path | None = None
     inference_latency_scale: float | None = Field(default=None, ge=0)
+    # The batch-job worker's health listener (legacy/jobs/worker.py).
+    worker_port: int = Field(default=8400, ge=0, le=65535)
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    # Seconds a worker holds a file before another may take it over (renewed while it works).
+    job_lease_s: float = Field(default=30.0, gt=0)
+    # Files that may wait or run at once, per tenant and in all (rfcs/0007 §6).
+    job_queue_tenant_limit: int = Field(default=200, ge=1)
+    job_queue_limit: int = Field(default=2000, ge=1)
+    # Where job objects (uploads, outputs) live; default: <state_dir>/objects.
+    object_root: Path | None = None
     proxy_port: int = Field(default=8000, ge=0, le=65535)
     admin_port: int = Field(default=9000, ge=0, le=65535)
     # The shadow process's health and metrics listener (its records come over a unix socket).
@@ -70,6 +80,12 @@ class Settings(BaseSettings):
     # Secrets; when unset, `banyan up` generates them once and keeps them in state_dir.
     admin_token: str | None = None
     internal_token: str | None = None
+    # Signs the job APIs' upload and download links (legacy/storage/signing.py).
+    storage_secret: str | None = None
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.object_root or self.state_dir / "objects"
 
     @property
     def is_json_logging(self) -> bool:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -26,9 +29,14 @@ from legacy.commerce.billing import Billing
 from legacy.commerce.ratelimit import RateLimiter
 from legacy.errors import install_error_handlers
 from legacy.internal_api import internal_router
+from legacy.jobs.queue import JobQueue, QueueLimits
+from legacy.jobs.starting import install_job_errors
 from legacy.metering import install_commerce
 from legacy.request_id import RequestIdMiddleware
+from legacy.storage import LocalDiskStore, UrlSigner
+from legacy.storage_api import storage_router
 from legacy.stt_api import stt_router
+from legacy.stt_jobs_api import stt_jobs_router
 from legacy.stt_ws import stt_ws_router
 from legacy.text.lid import LanguageIdentifier
 from legacy.text_api import text_router
@@ -49,9 +57,18 @@ def create_app(
     redis_url: str,
     internal_token: str | None = None,
     inference_url: str | None = None,
+    object_root: Path | None = None,
+    storage_secret: str | None = None,
+    queue_limits: QueueLimits | None = None,
 ) -> FastAPI:
     """The platform. Without ``internal_token`` the internal billing API is not mounted;
-    without ``inference_url`` the model routes that need the inference server answer 503."""
+    without ``inference_url`` the model routes that need the inference server answer 503.
+    Job objects live under ``object_root`` (a temporary directory when None), their links
+    signed with ``storage_secret`` (a random one when None: links die with the process)."""
+    objects = LocalDiskStore(object_root or Path(tempfile.mkdtemp(prefix="banyan-objects-")))
+    if storage_secret is None:
+        _log.warning("no storage secret set: job links will not survive a restart")
+    signer = UrlSigner(storage_secret or secrets.token_urlsafe(32))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +84,9 @@ def create_app(
         app.state.inference_url = inference_url.rstrip("/") if inference_url else None
         app.state.inference = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
         app.state.lid = LanguageIdentifier(app.state.inference, app.state.inference_url)
+        app.state.jobs = JobQueue(pool, limits=queue_limits)
+        app.state.objects = objects
+        app.state.signer = signer
         sweeper = asyncio.create_task(_release_expired_forever(app.state.billing))
         _log.info("legacy started", internal_api=internal_token is not None)
         try:
@@ -82,6 +102,7 @@ def create_app(
     app = FastAPI(title="Legacy model-API platform", lifespan=lifespan)
     install_error_handlers(app)
     install_commerce(app)
+    install_job_errors(app)
     app.add_middleware(RequestIdMiddleware)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.include_router(text_router)
@@ -92,6 +113,8 @@ def create_app(
     app.include_router(stt_router)
     app.include_router(stt_ws_router)
     app.include_router(chat_router())
+    app.include_router(stt_jobs_router())
+    app.include_router(storage_router)
     if internal_token:
         app.include_router(internal_router(internal_token), include_in_schema=False)
     return app

@@ -32,13 +32,16 @@ _WHY: Final[dict[int, str]] = {
     "chosen model lacks); the message says what to fix.",
     401: "The API key is missing or not valid (OpenAI-style routes: /v1/..., /v2/...).",
     402: "The wallet has too few credits for this request.",
-    403: "The API key is missing or not valid.",
+    403: "The API key is missing or not valid (an object URL: its signature is missing, "
+    "altered, expired, or for another object or method).",
     404: "No such object (the message says where to list them).",
+    409: "The job is not finished: its results do not exist yet.",
     413: "The request body is too large.",
     422: "A field is missing or invalid; the message names it.",
     429: "Rate limit reached; retry after Retry-After seconds.",
     502: "The model behind the route failed.",
-    503: "The model behind the route is not configured.",
+    503: "The model behind the route is not configured, or the job queue is full (retry "
+    "after Retry-After seconds).",
 }
 # Every JSON route: 400 for a body that is not JSON, the commerce refusals, 422.
 _ALWAYS: Final = (400, 402, 403, 422, 429)

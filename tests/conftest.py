@@ -143,7 +143,7 @@ class Platform:
     admin_url: str
     admin_token: str
     database_url: str
-    log_dir: Path  # inference.log, legacy.log, proxy.log
+    log_dir: Path  # inference.log, legacy.log, worker.log, proxy.log
     inference_url: str
     internal_token: str  # legacy's internal billing API (the Go candidate bills through it)
 
@@ -207,8 +207,8 @@ def platform(
     asyncio.run(
         _execute(postgres_server, f'CREATE DATABASE "{database}" TEMPLATE "{template_database}"')
     )
-    legacy_port, proxy_port, admin_port, inference_port = (
-        claim_port("test", "127.0.0.1", 0, hint="") for _ in range(4)
+    legacy_port, proxy_port, admin_port, inference_port, worker_port = (
+        claim_port("test", "127.0.0.1", 0, hint="") for _ in range(5)
     )
     direct = f"http://127.0.0.1:{legacy_port}"
     config = work / "banyan.yaml"
@@ -222,6 +222,12 @@ def platform(
     python = [sys.executable, "-m", "banyan"]
     children = []
     inference = f"http://127.0.0.1:{inference_port}"
+    # legacy hands out signed links to objects the worker reads and writes: one root, one key.
+    jobs_env = {
+        "BANYAN_INFERENCE_URL": inference,
+        "BANYAN_OBJECT_ROOT": str(work / "objects"),
+        "BANYAN_STORAGE_SECRET": uuid.uuid4().hex,
+    }
     try:
         children.append(
             _start_child(
@@ -235,8 +241,15 @@ def platform(
                 [*python, "legacy", "--port", str(legacy_port), "--redis-url", redis_server,
                  "--database-url", with_database(postgres_server, database)],
                 work, f"{direct}/healthz",
-                env={**os.environ, "BANYAN_INFERENCE_URL": inference,
-                     "BANYAN_INTERNAL_TOKEN": internal_token},
+                env={**os.environ, **jobs_env, "BANYAN_INTERNAL_TOKEN": internal_token},
+            )
+        )  # fmt: skip
+        children.append(
+            _start_child(
+                "worker",
+                [*python, "worker", "--port", str(worker_port),
+                 "--database-url", with_database(postgres_server, database)],
+                work, f"http://127.0.0.1:{worker_port}/healthz", env={**os.environ, **jobs_env},
             )
         )  # fmt: skip
         children.append(

@@ -55,7 +55,16 @@ from legacy.commerce.ratelimit import RateDecision, RateLimiter, RateLimits
 if TYPE_CHECKING:
     from banyan._types import DbConnection
 
-__all__ = ["ROUTE_CLASSES", "Authorization", "Billing", "Settlement", "Tenant", "Usage"]
+__all__ = [
+    "ROUTE_CLASSES",
+    "Authorization",
+    "Billing",
+    "Settlement",
+    "Tenant",
+    "Usage",
+    "release_within",
+    "settle_within",
+]
 
 # Rate limits are kept per API key and route class.
 ROUTE_CLASSES: Mapping[str, str] = {
@@ -63,6 +72,7 @@ ROUTE_CLASSES: Mapping[str, str] = {
     "text-to-speech": "speech", "text-to-speech-stream": "speech", "text-to-speech-ws": "speech",
     "speech-to-text": "speech", "speech-to-text-translate": "speech", "speech-to-text-ws": "speech",
     "speech-to-text-translate-ws": "speech", "chat-completions": "chat", "doc-ai": "documents",
+    "speech-to-text-job": "speech", "speech-to-text-translate-job": "speech",
 }  # fmt: skip
 DEFAULT_RESERVATION_TTL_S = 900.0
 
@@ -131,19 +141,21 @@ class Billing:
     async def authorize(
         self, *, api_key: str | None, route: str, request_id: str, unit: str | None = None,
         quantity: Decimal | None = None, estimate: Usage | None = None, shadow: bool = False,
-        model: str = "*",
+        model: str = "*", ttl_s: float | None = None, rate_limit: bool = True,
     ) -> Authorization:  # fmt: skip
         """Check the key and limits and hold the estimate; raises a CommerceError otherwise.
 
         One unit (``unit=``, ``quantity=``) or several (``estimate={unit: quantity}``): the
         hold is one amount, the sum of each unit's charge, and the reservation remembers
-        each unit's price for settlement."""
+        each unit's price for settlement. A batch job holds for each of its files with
+        ``rate_limit=False`` (the job's request was counted once) and a ``ttl_s`` that
+        outlives its queue (rfcs/0007 §5)."""
         usage = usage_of(unit, quantity, estimate)
         tenant = await self.tenant_for_key(api_key)
         rate = (
             None
-            if shadow
-            else await self._check_rate(tenant, route, sum(usage.values(), Decimal(0)))
+            if shadow or not rate_limit
+            else await self.check_rate(tenant, route, sum(usage.values(), Decimal(0)))
         )
         version, prices = await self._prices(route, tuple(usage), model)
         held = Decimal(0) if shadow else _charge_all(usage, prices)
@@ -166,8 +178,8 @@ class Billing:
             )
             SELECT id FROM reservation
             """,
-            request_id, tenant.id, route, version, held, shadow, self.reservation_ttl_s,
-            list(prices), list(prices.values()),
+            request_id, tenant.id, route, version, held, shadow,
+            self.reservation_ttl_s if ttl_s is None else ttl_s, list(prices), list(prices.values()),
         )  # fmt: skip
         if reservation_id is None:
             raise InsufficientQuota(
@@ -217,22 +229,7 @@ class Billing:
         first settlement whatever usage it carries."""
         lines = usage_of(unit, quantity, usage)
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT * FROM legacy.reservations WHERE id = $1 FOR UPDATE", reservation_id
-            )
-            if row is None:
-                raise UnknownReservation(f"no reservation {reservation_id}")
-            if row["state"] == "settled":
-                return await replay(conn, row)
-            if row["state"] != "open":
-                raise ReservationClosed(
-                    f"reservation {reservation_id} was {row['state']}; authorize again"
-                )
-            prices = await _unit_prices(conn, reservation_id)
-            check_metered(lines, prices)
-            if row["shadow"]:
-                return await settle_shadow(conn, row, prices, lines)
-            return await settle_live(conn, row, prices, lines)
+            return await settle_within(conn, reservation_id, lines)
 
     async def release(self, reservation_id: UUID) -> None:
         """Give the hold back (the request failed before any usage)."""
@@ -260,9 +257,11 @@ class Billing:
         )
         return count
 
-    async def _check_rate(
+    async def check_rate(
         self, tenant: Tenant, route: str, quantity: Decimal
     ) -> RateDecision | None:
+        """Count one request of ``quantity`` units against the key's limits; RateLimited when
+        over. :meth:`authorize` does this itself; a batch job calls it once for all its files."""
         if self.limiter is None:
             return None
         limits = RateLimits(tenant.requests_per_minute, tenant.units_per_minute)
@@ -298,6 +297,36 @@ class Billing:
         if missing:
             raise InvalidUsage(f"no price for route {route!r} in unit {missing}")
         return rows[0]["version"], {unit: found[unit] for unit in units}
+
+
+async def settle_within(conn: DbConnection, reservation_id: UUID, usage: Usage) -> Settlement:
+    """:meth:`Billing.settle` inside the caller's transaction: a batch job's file commits its
+    charge, its result and its state together, so "billed once" is one commit (rfcs/0007
+    §4). ``usage`` comes from :func:`usage_of`."""
+    row = await conn.fetchrow(
+        "SELECT * FROM legacy.reservations WHERE id = $1 FOR UPDATE", reservation_id
+    )
+    if row is None:
+        raise UnknownReservation(f"no reservation {reservation_id}")
+    if row["state"] == "settled":
+        return await replay(conn, row)
+    if row["state"] != "open":
+        raise ReservationClosed(f"reservation {reservation_id} was {row['state']}; authorize again")
+    prices = await _unit_prices(conn, reservation_id)
+    check_metered(usage, prices)
+    if row["shadow"]:
+        return await settle_shadow(conn, row, prices, usage)
+    return await settle_live(conn, row, prices, usage)
+
+
+async def release_within(conn: DbConnection, reservation_id: UUID) -> None:
+    """:meth:`Billing.release` inside the caller's transaction; an already closed hold is
+    left as it is (a job's failed file may be finished twice by racing workers)."""
+    row = await conn.fetchrow(
+        "SELECT * FROM legacy.reservations WHERE id = $1 FOR UPDATE", reservation_id
+    )
+    if row is not None and row["state"] == "open":
+        await close_reservation(conn, row, "released")
 
 
 def _charge_all(usage: Usage, prices: Mapping[str, Decimal]) -> Decimal:

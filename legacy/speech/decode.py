@@ -31,6 +31,7 @@ __all__ = [
     "AudioRejected",
     "DecodedAudio",
     "decode_audio",
+    "probe_seconds",
 ]
 
 SAMPLE_RATE: Final = 16_000
@@ -114,3 +115,23 @@ def _too_long(seconds: float, max_seconds: float, *, exact: bool) -> AudioReject
         f"the audio is {length}; this endpoint takes at most {max_seconds:g} s per request"
         " (split it, or use the batch API)"
     )
+
+
+def probe_seconds(data: bytes, *, codec: str | None) -> float | None:
+    """The duration a file's header declares, without decoding it (what a batch job holds
+    credits for before its worker decodes the file); None when the header does not say or
+    the file is not audio (the worker then rejects it, and its hold of 0 costs nothing)."""
+    if codec in RAW_PCM_CODECS:
+        return len(data) // 2 / SAMPLE_RATE
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            if not container.streams.audio:
+                return None
+            stream = container.streams.audio[0]
+            if stream.duration is not None and stream.time_base is not None:
+                return float(stream.duration * stream.time_base)
+            if container.duration is not None:
+                return container.duration / 1_000_000
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError):
+        return None
+    return None
