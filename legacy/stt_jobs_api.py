@@ -210,7 +210,7 @@ def _router(prefix: str, kind: JobKind, route: str, init_model: type[BaseModel])
             raise HTTPException(400, f"a job takes at most {MAX_FILES_PER_JOB} files")
         queue: JobQueue = request.app.state.jobs
         records = await queue.register_files(
-            job.id, body.files, key_of=lambda file_id: f"jobs/{job.id}/inputs/{file_id}"
+            job.id, body.files, key_of=lambda file_id, _: f"jobs/{job.id}/inputs/{file_id}"
         )
         return {
             "job_id": str(job.id),

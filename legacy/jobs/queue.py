@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -193,12 +193,12 @@ class JobQueue:
         return _job(row, files)
 
     async def register_files(
-        self, job_id: UUID, names: Sequence[str], *, key_of: Any, content_types: Sequence[str |
-        None] | None = None,
+        self, job_id: UUID, names: Sequence[str], *, key_of: Callable[[UUID, int], str],
+        content_types: Sequence[str | None] | None = None,
     ) -> list[FileRecord]:  # fmt: skip
         """Add files by name to an ``Accepted`` job (asking again for a name returns the same
-        file: an upload link may be requested twice). ``key_of(file_id)`` makes the object key.
-        Returns the files named, in the order given."""
+        file: an upload link may be requested twice). ``key_of(file_id, index in names)``
+        names the file's object. Returns the files named, in the order given."""
         types = content_types or [None] * len(names)
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT 1 FROM legacy.jobs WHERE id = $1 FOR UPDATE", job_id)
@@ -207,7 +207,7 @@ class JobQueue:
                 job_id,
             )
             records = []
-            for name, content_type in zip(names, types, strict=True):
+            for index, (name, content_type) in enumerate(zip(names, types, strict=True)):
                 existing = await conn.fetchrow(
                     "SELECT * FROM legacy.job_files WHERE job_id = $1 AND name = $2", job_id, name
                 )
@@ -216,13 +216,26 @@ class JobQueue:
                     existing = await conn.fetchrow(
                         "INSERT INTO legacy.job_files (job_id, file_id, position, name,"
                         " object_key, content_type) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
-                        job_id, file_id, position, name, key_of(file_id), content_type,
+                        job_id, file_id, position, name, key_of(file_id, index), content_type,
                     )  # fmt: skip
                     position += 1
                 assert existing is not None
                 records.append(_file(existing))
             await conn.execute("UPDATE legacy.jobs SET updated_at = now() WHERE id = $1", job_id)
         return records
+
+    async def discard(self, job_id: UUID) -> None:
+        """Delete a job that never started (its creating request was refused after it was
+        made: the client never learnt its id). Started jobs are never deleted."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            state = await conn.fetchval(
+                "SELECT state FROM legacy.jobs WHERE id = $1 FOR UPDATE", job_id
+            )
+            if state != "Accepted":
+                return
+            await conn.execute("DELETE FROM legacy.job_files WHERE job_id = $1", job_id)
+            await conn.execute("UPDATE legacy.doc_uploads SET used_by = NULL WHERE used_by = $1", job_id)
+            await conn.execute("DELETE FROM legacy.jobs WHERE id = $1", job_id)
 
     async def check_capacity(self, tenant_id: UUID, adding: int) -> None:
         """QueueFull if ``adding`` more files would pass a limit (a cheap first look, before

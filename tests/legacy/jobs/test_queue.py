@@ -50,7 +50,7 @@ async def queued_job(
         "stt", tenant_id=tenant.id, parameters={}, request_id=f"r{uuid.uuid4().hex}", shadow=False
     )
     records = await queue.register_files(
-        job.id, [f"f{n}.wav" for n in range(files)], key_of=lambda fid: f"jobs/{job.id}/{fid}"
+        job.id, [f"f{n}.wav" for n in range(files)], key_of=lambda fid, _: f"jobs/{job.id}/{fid}"
     )
     holds = {}
     for record in records:
@@ -223,7 +223,7 @@ async def test_a_full_queue_refuses_new_work_and_keeps_what_it_has(pool, tenant)
     # enqueue checks again under its lock: a job that got past the first look is refused
     # there, stays Accepted, and the queue still holds every file it had.
     job = await queue.create("stt", tenant_id=other.id, parameters={}, request_id="r", shadow=False)
-    (record,) = await queue.register_files(job.id, ["x.wav"], key_of=lambda fid: f"k/{fid}")
+    (record,) = await queue.register_files(job.id, ["x.wav"], key_of=lambda fid, _: f"k/{fid}")
     auth = await billing.authorize(
         api_key=other.key, route="speech-to-text-job", unit="audio_seconds", quantity=SECONDS,
         request_id=file_request_id(job.id, record.file_id), rate_limit=False,
