@@ -234,7 +234,9 @@ class JobQueue:
             if state != "Accepted":
                 return
             await conn.execute("DELETE FROM legacy.job_files WHERE job_id = $1", job_id)
-            await conn.execute("UPDATE legacy.doc_uploads SET used_by = NULL WHERE used_by = $1", job_id)
+            await conn.execute(
+                "UPDATE legacy.doc_uploads SET used_by = NULL WHERE used_by = $1", job_id
+            )
             await conn.execute("DELETE FROM legacy.jobs WHERE id = $1", job_id)
 
     async def check_capacity(self, tenant_id: UUID, adding: int) -> None:
