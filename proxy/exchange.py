@@ -309,7 +309,7 @@ class Exchange:
     async def forward(self) -> None:
         pool = self.core.pools[self.upstream_name]
         for attempt in (1, 2):
-            if self.request.upgrade:
+            if self.request.upgrade or attempt == 2:  # a retry never takes another pooled one
                 conn, reused = await pool.connect(), False
             else:
                 conn, reused = await pool.acquire()
@@ -507,7 +507,15 @@ class Exchange:
 
     def finish(self) -> None:
         """Release the upstream connection, count, offer the mirror record; then let the
-        inbound connection move on. Runs exactly once, after the live response."""
+        inbound connection move on. Runs exactly once, after the live response; the inbound
+        connection moves on even if the bookkeeping fails, or its next request waits forever."""
+        try:
+            self._account()
+        finally:
+            keep_alive = self.client_keep_alive and self.request_done and not self.gone
+            self.inbound.exchange_done(self, keep_alive=keep_alive)
+
+    def _account(self) -> None:
         conn, self.upstream = self.upstream, None
         if conn is not None:
             if self.request_done and self._done.done() and conn.is_reusable():
@@ -531,8 +539,6 @@ class Exchange:
                 self.status,
                 extra={"request_id": self.request_id.decode()},
             )
-        keep_alive = self.client_keep_alive and self.request_done and not self.gone
-        self.inbound.exchange_done(self, keep_alive=keep_alive)
 
     def _offer_mirror(self, route_name: str) -> None:
         queue = self.core.mirror

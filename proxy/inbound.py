@@ -202,6 +202,10 @@ class InboundProtocol(asyncio.Protocol):
         if not keep_alive:
             self.close()
             return
+        # Back pressure the finished request's body put on reading ended with it (a waiting
+        # request's own body pauses again at its next chunk if it must).
+        self.resume("upstream")
+        self.resume("pending")
         if self.waiting:
             self._start(self.waiting.popleft())
             if not self.waiting:

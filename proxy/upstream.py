@@ -211,6 +211,8 @@ class UpstreamConnection(asyncio.Protocol):
             self.transport.resume_reading()
 
     def is_reusable(self) -> bool:
+        if self.transport is None or self.transport.is_closing():
+            return False  # e.g. the upstream's EOF was seen and connection_lost has not run yet
         return self._complete and self._reusable and not self.closed and not self.tunnelling
 
     def detach(self) -> None:
@@ -276,7 +278,7 @@ class UpstreamPool:
         now = loop.time()
         while self._idle:
             conn = self._idle.pop()
-            if not conn.closed and now - conn.idle_since < self.idle_timeout:
+            if conn.is_reusable() and now - conn.idle_since < self.idle_timeout:
                 return conn, True
             conn.close()
         return await self.connect(), False
@@ -306,6 +308,9 @@ class UpstreamPool:
             conn.close()
             return
         conn.idle_since = asyncio.get_running_loop().time()
+        # The exchange may have paused reading for a slow client in its last callback. An idle
+        # connection must read: to see the upstream close it, and to read the next response.
+        conn.resume_reading()
         self._idle.append(conn)
 
     def forget(self, conn: UpstreamConnection) -> None:
