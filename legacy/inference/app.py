@@ -14,9 +14,10 @@ chunk), and a latency profile (``profiles.py``).
     POST /v1/lid  language identification where a script is shared (``lid_route.py``)
     POST /v1/asr  (16 kHz PCM body; ``asr.py``) -> 200 transcript and word timings | 400 | 413
     POST /v1/generate  the chat model (``llm.py``), NDJSON token stream
+    POST /v1/ocr  (one PNG or JPEG page image; ``ocr.py``) -> 200 lines with boxes | 400 | 413
 
-Models: speech synthesis is eSpeak NG (``espeak.py``) and language identification lingua's
-n-gram detector, real engines; translation
+Models: speech synthesis is eSpeak NG (``espeak.py``), language identification lingua's
+n-gram detector and OCR RapidOCR's PP-OCRv4 (``ocr.py``), real engines; translation
 (``translation.py``), speech recognition (``asr.py``) and chat (``llm.py``, with a real BPE
 tokenizer) are documented deterministic simulators.
 """
@@ -34,6 +35,7 @@ from legacy.inference.config import InferenceConfig
 from legacy.inference.espeak import EspeakEngine, EspeakError
 from legacy.inference.lid_route import lid_router
 from legacy.inference.llm import llm_router
+from legacy.inference.ocr import OcrEngine, ocr_router
 from legacy.inference.translation_route import translation_router
 
 __all__ = ["InferenceConfig", "create_inference_app"]
@@ -50,20 +52,26 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "code": "model_call_error"}}, status)
 
 
-def create_inference_app(engine: EspeakEngine, config: InferenceConfig | None = None) -> FastAPI:
+def create_inference_app(
+    engine: EspeakEngine, config: InferenceConfig | None = None, *, ocr: OcrEngine | None = None
+) -> FastAPI:
+    """The server over ``engine`` (speech synthesis) and ``ocr``: a new OCR engine, which loads
+    its models on the first OCR call, unless one is given (tests share one)."""
     settings = config or InferenceConfig()
     app = FastAPI(title="Inference server", docs_url=None, redoc_url=None)
     app.include_router(translation_router(settings.translation))
     app.include_router(lid_router(settings.lid))
     app.include_router(llm_router(settings.llm_latency))
+    app.include_router(ocr_router(ocr or OcrEngine(), settings.ocr))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:
         return {
-            "status": "ok", "models": ["tts", "translation", "lid", "asr", "llm"],
+            "status": "ok", "models": ["tts", "translation", "lid", "asr", "llm", "ocr"],
             "tts_max_chars": settings.tts_max_chars,
             "translation_max_chars": settings.translation.max_chars,
             "asr_max_seconds": settings.asr_max_seconds,
+            "ocr_max_pixels": settings.ocr.max_pixels,
         }  # fmt: skip
 
     @app.get("/v1/tts/voices")

@@ -12,11 +12,13 @@ and unknown keys are refused with their path, so a typo never silently keeps a d
     asr:         {max_seconds: 20, latency: {fixed_ms: 15, per_unit_ms: 20, jitter_ms: 10}}
     llm:         {latency: {first_token_ms: 30, per_prompt_token_ms: 0.01,
                             per_token_ms: 3, jitter_ms: 2}}
+    ocr:         {max_pixels: 25000000, latency: {fixed_ms: 0, per_unit_ms: 0, jitter_ms: 0}}
 
 The units of ``per_unit_ms``: TTS, translation and language identification per character, ASR
-per second of audio. The platform's chunk sizes are its own constants: a model limit set below
-them makes the platform's calls fail (413 from the model, 502 to the client), which is what
-such a drill should show.
+per second of audio, OCR per megapixel (OCR is a real engine that takes its own time, about a
+second a page; its profile is a floor, zero unless set). The platform's chunk sizes are its own
+constants: a model limit set below them makes the platform's calls fail (413 from the model,
+502 to the client), which is what such a drill should show.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from legacy.inference.lid_route import LidConfig
+from legacy.inference.ocr import OcrConfig
 from legacy.inference.profiles import LatencyProfile, StreamProfile
 from legacy.inference.translation_route import TranslationConfig
 
@@ -57,6 +60,8 @@ class InferenceConfig:
             first_token_ms=30.0, per_prompt_token_ms=0.01, per_token_ms=3.0, jitter_ms=2.0
         )
     )
+    # Pixels one page image may have, and a latency floor per megapixel.
+    ocr: OcrConfig = field(default_factory=OcrConfig)
 
 
 class InferenceConfigError(ValueError):
@@ -94,6 +99,11 @@ class _Llm(_Strict):
     latency: _Stream | None = None
 
 
+class _Ocr(_Strict):
+    max_pixels: int | None = Field(default=None, ge=1)
+    latency: _Latency | None = None
+
+
 class _File(_Strict):
     latency_scale: float = Field(default=1.0, ge=0)
     tts: _Chars | None = None
@@ -101,6 +111,7 @@ class _File(_Strict):
     lid: _Chars | None = None
     asr: _Asr | None = None
     llm: _Llm | None = None
+    ocr: _Ocr | None = None
 
 
 def load_inference_config(
@@ -115,6 +126,7 @@ def load_inference_config(
         raise InferenceConfigError(f"latency scale must be 0 or more, not {scale}")
     tts, translation = given.tts or _Chars(), given.translation or _Chars()
     asr, llm, lid = given.asr or _Asr(), given.llm or _Llm(), given.lid or _Chars()
+    ocr = given.ocr or _Ocr()
     return InferenceConfig(
         tts_max_chars=tts.max_chars or base.tts_max_chars,
         tts_latency=_scaled(_latency(base.tts_latency, tts.latency), scale),
@@ -129,6 +141,11 @@ def load_inference_config(
         asr_max_seconds=asr.max_seconds or base.asr_max_seconds,
         asr_latency=_scaled(_latency(base.asr_latency, asr.latency), scale),
         llm_latency=_scaled(_latency(base.llm_latency, llm.latency), scale),
+        ocr=replace(
+            base.ocr,
+            max_pixels=ocr.max_pixels or base.ocr.max_pixels,
+            latency=_scaled(_latency(base.ocr.latency, ocr.latency), scale),
+        ),
     )
 
 
