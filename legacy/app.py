@@ -27,6 +27,7 @@ from banyan.migrations import apply_migrations, discover_migrations
 from legacy.chat_api import chat_router
 from legacy.commerce.billing import Billing
 from legacy.commerce.ratelimit import RateLimiter
+from legacy.doc_ai_api import doc_ai_router
 from legacy.errors import install_error_handlers
 from legacy.internal_api import internal_router
 from legacy.jobs.queue import JobQueue, QueueLimits
@@ -114,6 +115,7 @@ def create_app(
     app.include_router(stt_ws_router)
     app.include_router(chat_router())
     app.include_router(stt_jobs_router())
+    app.include_router(doc_ai_router)
     app.include_router(storage_router)
     if internal_token:
         app.include_router(internal_router(internal_token), include_in_schema=False)

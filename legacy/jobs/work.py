@@ -26,9 +26,18 @@ from legacy.speech.decode import AudioRejected, decode_audio
 from legacy.speech.stt import MODEL_MAX_SECONDS, RecognitionRequest, fit_to_context, transcribe
 from legacy.speech.vad import find_speech
 from legacy.stt_api import audio_seconds
+from legacy.vision.pipeline import (
+    DocumentRejected,
+    digitise,
+    extract,
+    to_html,
+    to_json,
+    to_markdown,
+)
 
 __all__ = [
     "MAX_JOB_AUDIO_SECONDS",
+    "DocumentJobProcessor",
     "Processor",
     "SpeechJobProcessor",
     "TaskRejected",
@@ -107,3 +116,45 @@ class SpeechJobProcessor:
         if detected:
             answer["language_probability"] = result.language_probability
         return TaskResult(audio_seconds(audio), _json(answer), f"{task.name}.json")
+
+
+class DocumentJobProcessor:
+    """doc-AI digitise and extract: the vision pipeline on one document (rasterize → OCR on
+    the inference server → layout), every page in every output format, and for ``extract``
+    the job's schema filled from its pages. Billed in pages."""
+
+    def __init__(self, client: httpx.AsyncClient, inference_url: str) -> None:
+        self.client = client
+        self.inference_url = inference_url
+
+    async def __call__(self, task: Task, data: bytes) -> TaskResult:
+        try:
+            document = await digitise(
+                self.client, self.inference_url, data, language=task.parameters.get("language")
+            )
+            found = (
+                extract(document, task.parameters["schema"])
+                if "schema" in task.parameters
+                else None
+            )
+        except DocumentRejected as exc:  # not a document we can read, or a required field absent
+            raise TaskRejected(str(exc)) from exc
+        output: dict[str, Any] = {
+            "file_name": task.name,
+            "pages": [
+                {
+                    "page_number": page.page_number,
+                    "markdown": to_markdown(page),
+                    "html": to_html(page),
+                    "layout": to_json(page),
+                }
+                for page in document.pages
+            ],
+        }
+        if found is not None:
+            output["extraction"] = {"result": found.result, "annotations": found.annotations}
+        pages = len(document.pages)
+        return TaskResult(
+            Decimal(pages), _json(output), f"{task.name}.json",
+            pages_total=pages, pages_succeeded=pages,
+        )  # fmt: skip

@@ -32,7 +32,13 @@ from starlette.routing import Route
 
 from banyan.logs import get_logger
 from legacy.jobs.queue import JobQueue, Task
-from legacy.jobs.work import Processor, SpeechJobProcessor, TaskRejected, output_key
+from legacy.jobs.work import (
+    DocumentJobProcessor,
+    Processor,
+    SpeechJobProcessor,
+    TaskRejected,
+    output_key,
+)
 from legacy.storage import LocalDiskStore, ObjectMissing, ObjectStore
 
 __all__ = ["Worker", "WorkerStats", "create_worker_app"]
@@ -201,7 +207,11 @@ def create_worker_app(
         chosen = dict(processors or {})
         if inference_url and not processors:
             speech = SpeechJobProcessor(client, inference_url.rstrip("/"))
-            chosen.update({"stt": speech, "stt-translate": speech})
+            documents = DocumentJobProcessor(client, inference_url.rstrip("/"))
+            chosen.update({
+                "stt": speech, "stt-translate": speech,
+                "doc-ai-digitise": documents, "doc-ai-extract": documents,
+            })  # fmt: skip
         worker = Worker(
             JobQueue(pool, lease_s=lease_s), LocalDiskStore(object_root), chosen,
             concurrency=concurrency,
