@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +104,14 @@ def database_url(postgres_server: str, template_database: str) -> Iterator[str]:
     )
     yield with_database(postgres_server, name)
     asyncio.run(_execute(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the test's own fresh database (cloned from the migrated template)."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=20)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture(scope="session")

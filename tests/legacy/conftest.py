@@ -14,6 +14,7 @@ import pytest
 from sarvamai import SarvamAI, SarvamAIEnvironment
 
 from legacy.inference.espeak import EspeakEngine
+from legacy.inference.ocr import OcrEngine
 from legacy.speech.audio import resample
 from legacy.speech.codecs import encode
 
@@ -96,3 +97,16 @@ def speech() -> SpeechRecording:
         pcm += samples + silence
         at += len(samples) / 2 / SPEECH_RATE + silence_s
     return SpeechRecording(pcm, tuple(t for _, t in SPOKEN), tuple(spans), silence_s)
+
+
+@pytest.fixture(scope="module")
+def ocr() -> OcrEngine:
+    """One OCR engine per test module (it loads its models on the first call)."""
+    return OcrEngine()
+
+
+@pytest.fixture(scope="module")
+def espeak() -> Iterator[EspeakEngine]:
+    engine = EspeakEngine()
+    yield engine
+    engine.close()

@@ -3,19 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import asyncpg
-import pytest
-
 from shadow.model import Observation, Trial
-
-
-@pytest.fixture
-async def pool(database_url) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=8)
-    yield pool
-    await pool.close()
 
 
 def observation(

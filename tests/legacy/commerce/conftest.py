@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import asyncpg
 import pytest
 
 from legacy.commerce.billing import Billing
-
-
-@pytest.fixture
-async def pool(database_url) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(database_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture

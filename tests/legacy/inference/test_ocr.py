@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -29,18 +29,6 @@ LINES = [
     "Hello world from Banyan",
     "The quick brown fox jumps over the lazy dog.",
 ]
-
-
-@pytest.fixture(scope="module")
-def ocr() -> OcrEngine:
-    return OcrEngine()  # loads on its first call; this module's tests share it
-
-
-@pytest.fixture(scope="module")
-def espeak() -> Iterator[EspeakEngine]:
-    engine = EspeakEngine()
-    yield engine
-    engine.close()
 
 
 @pytest.fixture

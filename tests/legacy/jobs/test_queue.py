@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-import asyncpg
 import pytest
 
 from legacy.commerce.billing import Billing
@@ -27,13 +25,6 @@ PRICE = Decimal("0.0080")  # speech-to-text-job, per audio second
 class Tenant:
     id: UUID
     key: str
-
-
-@pytest.fixture
-async def pool(database_url) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(database_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -110,18 +110,6 @@ async def test_a_document_refused_by_the_rasterizer_never_reaches_the_model() ->
 
 
 # -- end to end, with the real OCR model (about a second a page) -------------------------------
-
-
-@pytest.fixture(scope="module")
-def ocr() -> OcrEngine:
-    return OcrEngine()
-
-
-@pytest.fixture(scope="module")
-def espeak() -> Iterator[EspeakEngine]:
-    engine = EspeakEngine()
-    yield engine
-    engine.close()
 
 
 @pytest.fixture
