@@ -94,6 +94,9 @@ def up(
     shadow_port: Annotated[
         int | None, typer.Option(help="Shadow process metrics port [default 9100; 0 = any free].")
     ] = None,
+    worker_port: Annotated[
+        int | None, typer.Option(help="Job worker health port [default 8400; 0 = any free].")
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="Proxy route baseline [default banyan.yaml].")
     ] = None,
@@ -115,6 +118,7 @@ def up(
         proxy_port=proxy_port,
         admin_port=admin_port,
         shadow_port=shadow_port,
+        worker_port=worker_port,
         config=config,
     )
     _setup(settings)

@@ -108,7 +108,17 @@ class Run:
 
 def start_lab(state_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    ports = ("postgres", "redis", "legacy", "inference", "proxy", "admin", "shadow", "candidate")
+    ports = (
+        "postgres",
+        "redis",
+        "legacy",
+        "inference",
+        "proxy",
+        "admin",
+        "shadow",
+        "candidate",
+        "worker",
+    )
     argv = [sys.executable, "-m", "banyan", "up", "--state-dir", str(state_dir)]
     for name in ports:
         argv += [f"--{name}-port", "0"]

@@ -45,6 +45,12 @@ def one_round(state_dir: Path) -> tuple[float, float]:
         "0",
         "--admin-port",
         "0",
+        "--shadow-port",
+        "0",
+        "--candidate-port",
+        "0",
+        "--worker-port",
+        "0",
     ]
     started = time.perf_counter()
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

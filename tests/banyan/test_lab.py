@@ -49,7 +49,7 @@ def up_argv(state_dir: Path, legacy_port: int = 0) -> list[str]:
         sys.executable, "-m", "banyan", "up", "--state-dir", str(state_dir), "--ephemeral",
         "--postgres-port", "0", "--redis-port", "0", "--legacy-port", str(legacy_port),
         "--proxy-port", "0", "--admin-port", "0", "--inference-port", "0", "--shadow-port", "0",
-        "--candidate-port", "0",
+        "--candidate-port", "0", "--worker-port", "0",
     ]  # fmt: skip
 
 
