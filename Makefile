@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck go-deps go-check pytest fmt clean bench bench-shadow bench-compare bench-candidate browser
+.PHONY: help install run test lint typecheck go-deps go-check pytest fmt clean bench bench-shadow bench-compare bench-candidate bench-jobs browser
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,6 +64,9 @@ bench: $(STAMP) ## Proxy overhead vs direct vs NGINX with wrk (installs nginx an
 bench-shadow: $(STAMP) ## Live p99 with 100% shadowing vs legacy mode at a fixed rate (shadow process on); ~3 min
 	@mkdir -p .banyan
 	$(BIN)/python loadtest/bench_shadow.py --out .banyan/bench_shadow.md
+
+bench-jobs: $(STAMP) ## Batch jobs through a lab: doc-AI page and batch speech latency, files/s with one worker; ~2 min
+	$(BIN)/python loadtest/bench_jobs.py
 
 bench-candidate: $(STAMP) ## Legacy vs the Go candidate, direct, on every ported route with wrk (installs wrk if missing); ~5 min
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

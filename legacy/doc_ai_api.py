@@ -37,6 +37,7 @@ from legacy.jobs.starting import start_job
 from legacy.metering import api_key_from
 from legacy.storage import ObjectStore, UrlSigner
 from legacy.storage_api import MAX_OBJECT_BYTES
+from legacy.stt_api import NullIsAbsent
 from legacy.vision.pipeline import DocumentRejected, SchemaRejected, load_schema, page_count
 
 __all__ = ["doc_ai_router"]
@@ -99,10 +100,11 @@ async def create_upload_url(request: Request, body: UploadRequest | None = None)
 
 
 async def _documents(
-    request: Request, tenant: Tenant, files: list[UploadFile] | None, upload_ids: str | None
-) -> list[tuple[str, bytes | None, str]]:
+    request: Request, tenant: Tenant, files: list[UploadFile | str] | None,
+    upload_ids: str | None,
+) -> list[tuple[str, bytes | None, str]]:  # fmt: skip
     """(name, bytes to store or None, object key if already stored) for each document."""
-    sent = [f for f in files or [] if f.filename is not None or f.size]
+    sent = [f for f in files or [] if f != "null"]
     ids = [part.strip() for part in (upload_ids or "").split(",") if part.strip()]
     if bool(sent) == bool(ids):
         raise HTTPException(400, "send the documents as file parts or as upload_ids, not both")
@@ -110,10 +112,15 @@ async def _documents(
         raise HTTPException(400, f"a job takes at most {MAX_DOCUMENTS} documents")
     documents: list[tuple[str, bytes | None, str]] = []
     for upload in sent:
-        data = await upload.read(MAX_DOCUMENT_BYTES + 1)
+        name = f"document-{len(documents) + 1}"
+        if isinstance(upload, str):
+            data = upload.encode()
+        else:
+            data = await upload.read(MAX_DOCUMENT_BYTES + 1)
+            name = upload.filename or name
         if len(data) > MAX_DOCUMENT_BYTES:
-            raise HTTPException(413, f"{upload.filename} is over {MAX_DOCUMENT_BYTES >> 20} MiB")
-        documents.append((upload.filename or f"document-{len(documents) + 1}", data, ""))
+            raise HTTPException(413, f"{name} is over {MAX_DOCUMENT_BYTES >> 20} MiB")
+        documents.append((name, data, ""))
     queue: JobQueue = request.app.state.jobs
     for raw in ids:
         try:
@@ -136,7 +143,7 @@ async def _documents(
 
 async def _submit(
     request: Request, kind: JobKind, parameters: dict[str, Any],
-    files: list[UploadFile] | None, upload_ids: str | None,
+    files: list[UploadFile | str] | None, upload_ids: str | None,
 ) -> JSONResponse:  # fmt: skip
     tenant = await _tenant(request)
     documents = await _documents(request, tenant, files, upload_ids)
@@ -191,17 +198,28 @@ async def _uploaded(store: ObjectStore, key: str, name: str) -> bytes:
     return await store.read(key)
 
 
-NullIsAbsentStr = Annotated[str | None, Form()]
+# Multipart has no null: a schema-driven client (and the SDKs) spell None "null".
+NullIsAbsentStr = Annotated[str | None, NullIsAbsent, Form()]
+
+
+# A part without a file name arrives as text: it is still the document's bytes (and is
+# refused at the door unless they are a PDF or an image); "null" is multipart's None.
+Documents = Annotated[list[UploadFile | str] | None, File(description="PDF or image")]
+# Bounds sit on the string itself, so an absent ("null") value is not measured.
+Short = Annotated[str, StringConstraints(max_length=16)]
+Name = Annotated[str, StringConstraints(max_length=64)]
 
 
 @doc_ai_router.post("/digitise", responses=error_responses(413, 503), status_code=201)
 async def digitise(
     request: Request,
-    file: Annotated[list[UploadFile] | None, File(description="PDF or image, 1..n")] = None,
+    file: Documents = None,
     upload_ids: NullIsAbsentStr = None,
-    language: Annotated[str | None, Form(max_length=16)] = None,
-    content_type: Annotated[Literal["printed", "handwritten", "mixed"] | None, Form()] = None,
-    model: Annotated[str | None, Form(max_length=64)] = None,
+    language: Annotated[Short | None, NullIsAbsent, Form()] = None,
+    content_type: Annotated[
+        Literal["printed", "handwritten", "mixed"] | None, NullIsAbsent, Form()
+    ] = None,
+    model: Annotated[Name | None, NullIsAbsent, Form()] = None,
 ) -> JSONResponse:
     parameters = {"language": language, "content_type": content_type, "model": model}
     return await _submit(
@@ -212,15 +230,17 @@ async def digitise(
 @doc_ai_router.post("/extract", responses=error_responses(404, 413, 503), status_code=201)
 async def extract(
     request: Request,
-    file: Annotated[list[UploadFile] | None, File(description="PDF or image")] = None,
+    file: Documents = None,
     upload_ids: NullIsAbsentStr = None,
     schema_text: Annotated[
-        str | None, Form(alias="schema", description="The extraction JSON schema, as a string")
+        str | None,
+        NullIsAbsent,
+        Form(alias="schema", description="The extraction JSON schema, as a string"),
     ] = None,
     config_id: NullIsAbsentStr = None,
-    output_format: Annotated[Literal["json", "csv", "xlsx"] | None, Form()] = None,
-    classification: Annotated[Literal["true", "false"] | None, Form()] = None,
-    model: Annotated[str | None, Form(max_length=64)] = None,
+    output_format: Annotated[Literal["json", "csv", "xlsx"] | None, NullIsAbsent, Form()] = None,
+    classification: Annotated[Literal["true", "false"] | None, NullIsAbsent, Form()] = None,
+    model: Annotated[Name | None, NullIsAbsent, Form()] = None,
 ) -> JSONResponse:
     if (schema_text is None) == (config_id is None):
         raise HTTPException(400, "send the extraction schema or a config_id, not both")

@@ -53,6 +53,29 @@ def _checked(request: Request, method: str, key: str, exp: str | None, sig: str 
 )
 async def put_object(request: Request, key: str, exp: Exp = None, sig: Sig = None,
                      ct: Ct = None) -> Response:  # fmt: skip
+    return await _put_object(request, key, exp, sig, ct)
+
+
+@storage_router.get("/storage/v1/objects/{key:path}", responses=error_responses(403, 404))
+async def get_object(request: Request, key: str, exp: Exp = None, sig: Sig = None) -> Response:
+    return await _get_object(request, key, exp, sig)
+
+
+@storage_router.api_route(
+    "/storage/v1/objects/{key:path}", methods=["POST", "DELETE", "PATCH", "OPTIONS"],
+    include_in_schema=False,
+)  # fmt: skip
+async def other_method(request: Request) -> Response:
+    """A link takes GET and PUT; anything else is 405 naming both (Starlette's own 405 names
+    only the first route that matched the path)."""
+    raise HTTPException(
+        405, f"method {request.method} is not allowed on an object link; use GET or PUT",
+        headers={"Allow": "GET, PUT"},
+    )  # fmt: skip
+
+
+async def _put_object(request: Request, key: str, exp: str | None, sig: str | None,
+                      ct: str | None) -> Response:  # fmt: skip
     _checked(request, "PUT", key, exp, sig, ct)
     limit = MAX_OBJECT_BYTES.get(key.split("/", 1)[0], min(MAX_OBJECT_BYTES.values()))
     declared = request.headers.get("content-length", "")
@@ -66,8 +89,7 @@ async def put_object(request: Request, key: str, exp: Exp = None, sig: Sig = Non
     return Response(status_code=201, headers={"x-object-size": str(size)})
 
 
-@storage_router.get("/storage/v1/objects/{key:path}", responses=error_responses(403, 404))
-async def get_object(request: Request, key: str, exp: Exp = None, sig: Sig = None) -> Response:
+async def _get_object(request: Request, key: str, exp: str | None, sig: str | None) -> Response:
     _checked(request, "GET", key, exp, sig, None)
     store: ObjectStore = request.app.state.objects
     size = await store.size(key)

@@ -51,6 +51,7 @@ __all__ = [
     "MAX_AUDIO_SECONDS",
     "MAX_UPLOAD_BYTES",
     "InputAudioCodec",
+    "NullIsAbsent",
     "SttLanguage",
     "SttMode",
     "audio_seconds",

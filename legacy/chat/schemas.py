@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from legacy.json_types import IntegralFloat, JsonInt
 
@@ -27,6 +27,9 @@ __all__ = [
     "ToolCall",
     "Usage",
 ]
+
+
+_STOP_LIST_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "string"}, "maxItems": 4}
 
 
 class StreamOptions(BaseModel):
@@ -57,7 +60,9 @@ class ChatCompletionRequest(BaseModel):
     max_completion_tokens: Annotated[int, Field(ge=1), IntegralFloat] | None = None
     stream: bool | None = None
     stream_options: StreamOptions | None = None
-    stop: str | list[str] | None = None
+    # At most 4 (checked below, with the message the candidate reproduces); the schema says so
+    # too, so schema-driven clients do not send a fifth.
+    stop: str | Annotated[list[str], WithJsonSchema(_STOP_LIST_SCHEMA)] | None = None
     seed: JsonInt | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)

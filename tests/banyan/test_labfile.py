@@ -44,7 +44,7 @@ def test_a_dead_owner_is_not_a_live_lab(tmp_path) -> None:
 
 def test_secrets_are_generated_once_and_private(tmp_path) -> None:
     first = load_or_create_secrets(tmp_path)
-    assert set(first) == {"admin_token", "internal_token", "demo_api_key"}
+    assert set(first) == {"admin_token", "internal_token", "demo_api_key", "storage_secret"}
     assert first["demo_api_key"].startswith("sk_")
     assert first["admin_token"] != first["internal_token"]
     assert len(first["admin_token"]) >= 32
