@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTIVE_FILE_STATES",
+    "QUEUED_CHANNEL",
     "TERMINAL_JOB_STATES",
     "FileRecord",
     "JobKind",
@@ -58,6 +59,9 @@ TERMINAL_JOB_STATES: Final = frozenset({"Completed", "PartiallyCompleted", "Fail
 ACTIVE_FILE_STATES: Final = ("registered", "queued", "running")
 _LOCK_CAPACITY: Final = 0x6A6F6273  # "jobs": serializes the capacity check of enqueue
 _DEFAULT_TASK_S: Final = 2.0
+# Sent when files are queued (delivered at commit), so idle workers wake at once, not at
+# their next poll.
+QUEUED_CHANNEL: Final = "legacy_job_files"
 
 
 def file_request_id(job_id: UUID, file_id: UUID) -> str:
@@ -309,6 +313,7 @@ class JobQueue:
                 "UPDATE legacy.jobs SET state = 'Pending', updated_at = now() WHERE id = $1",
                 job_id,
             )
+            await conn.execute(f"NOTIFY {QUEUED_CHANNEL}")
         return True
 
     # --- the worker's side ------------------------------------------------------------

@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from banyan.logs import get_logger
-from legacy.jobs.queue import JobQueue, Task
+from legacy.jobs.queue import QUEUED_CHANNEL, JobQueue, Task
 from legacy.jobs.work import (
     DocumentJobProcessor,
     Processor,
@@ -59,7 +59,7 @@ class WorkerStats:
 class Worker:
     def __init__(
         self, queue: JobQueue, store: ObjectStore, processors: Mapping[str, Processor], *,
-        concurrency: int = 2, poll_s: float = 0.5, grace_s: float = 10.0,
+        concurrency: int = 2, poll_s: float = 2.0, grace_s: float = 10.0,
     ) -> None:  # fmt: skip
         self.queue = queue
         self.store = store
@@ -68,29 +68,53 @@ class Worker:
         self.poll_s = poll_s
         self.grace_s = grace_s
         self.stats = WorkerStats()
+        self._wake = asyncio.Event()
         # One id per process and slot: a lease names exactly who holds it.
         self._owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def run(self, stop: asyncio.Event) -> None:
         slots = [asyncio.create_task(self._slot(n, stop)) for n in range(self.concurrency)]
+        async with self._listening():
+            try:
+                await asyncio.gather(*slots)
+            finally:
+                for slot in slots:
+                    slot.cancel()
+                await asyncio.gather(*slots, return_exceptions=True)
+
+    @contextlib.asynccontextmanager
+    async def _listening(self) -> AsyncIterator[None]:
+        """Wake idle slots when files are queued (LISTEN); without it they still poll."""
         try:
-            await asyncio.gather(*slots)
+            conn = await self.queue.pool.acquire()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            _log.warning("cannot listen for queued files; polling only", error=str(exc))
+            yield
+            return
+
+        def wake(*_: object) -> None:
+            self._wake.set()
+
+        try:
+            await conn.add_listener(QUEUED_CHANNEL, wake)
+            yield
         finally:
-            for slot in slots:
-                slot.cancel()
-            await asyncio.gather(*slots, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await conn.remove_listener(QUEUED_CHANNEL, wake)
+            await self.queue.pool.release(conn)
 
     async def _slot(self, n: int, stop: asyncio.Event) -> None:
         owner = f"{self._owner}/{n}"
         while not stop.is_set():
+            # Cleared before looking, so a NOTIFY that comes while we look is not lost.
+            self._wake.clear()
             try:
                 task = await self.queue.claim(owner)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 _log.warning("could not claim a file", error=str(exc))
                 task = None
             if task is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.poll_s)
+                await self._idle(stop)
                 continue
             work = asyncio.create_task(self._work(task))
             stopping = asyncio.create_task(stop.wait())
@@ -101,6 +125,15 @@ class Worker:
             stopping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await work
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Until files are queued (a NOTIFY), the poll interval passes, or a stop."""
+        waits = {asyncio.create_task(stop.wait()), asyncio.create_task(self._wake.wait())}
+        try:
+            await asyncio.wait(waits, timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     async def _work(self, task: Task) -> None:
         log = _log.bind(job_id=str(task.job_id), file_id=str(task.file_id), attempt=task.attempts)
