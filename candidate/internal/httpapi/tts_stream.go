@@ -110,11 +110,16 @@ func (s *Server) textToSpeechStream(w http.ResponseWriter, r *http.Request) {
 			// Each write has its own deadline (chat.go's): a stream lasts as long as its
 			// speech takes to make and read, past the server's whole-response timeout.
 			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-			_, err := w.Write(piece.audio)
+			n, err := w.Write(piece.audio)
 			if err == nil {
 				err = rc.Flush()
 			}
 			if err != nil { // the client is gone: it pays for what it was sent
+				if n > 0 {
+					// Some of this piece's audio was handed to the connection (the client
+					// may have played it), as legacy counts a chunk its transport took.
+					sent += piece.chars
+				}
 				stop()
 				s.closeStream(r, charge, sent, "the client went away mid-stream")
 				return

@@ -99,3 +99,36 @@ func TestAStreamCutShortIsChargedWhatWasSentAndDropped(t *testing.T) {
 		t.Errorf("billing %v; want the characters of the chunks sent", calls)
 	}
 }
+
+// cutWriter takes half of the first body write, then reports the connection gone: a client
+// that hung up while the first piece's audio was on its way.
+type cutWriter struct {
+	*httptest.ResponseRecorder
+	writes int
+}
+
+func (c *cutWriter) Write(p []byte) (int, error) {
+	c.writes++
+	if c.writes == 1 {
+		n, _ := c.ResponseRecorder.Write(p[:len(p)/2])
+		return n, errors.New("write: broken pipe")
+	}
+	return 0, errors.New("write: broken pipe")
+}
+
+// TestAClientGoneDuringAPieceIsChargedForThatPiece: part of the first piece's audio reached
+// the connection, so its characters are charged (legacy counts a chunk its transport took);
+// the rest of the text is not. Before, such a client was charged nothing (CI, 2026-12-04).
+func TestAClientGoneDuringAPieceIsChargedForThatPiece(t *testing.T) {
+	ledger := &fakeLedger{}
+	w := &cutWriter{ResponseRecorder: httptest.NewRecorder()}
+	newTTSServer(ledger, &failingSpeech{failAt: 1000}).ServeHTTP(w, streamRequest("/text-to-speech/stream", story, "wav"))
+	calls := ledger.take()
+	if len(calls) != 2 || calls[1]["call"] != "settle" {
+		t.Fatalf("billing %v", calls)
+	}
+	charged := calls[1]["quantity"].(float64)
+	if charged <= 0 || charged > 250 {
+		t.Errorf("charged %v characters; want the first piece's (1..250)", charged)
+	}
+}
