@@ -123,7 +123,11 @@ func TestTranslateAnswersAsLegacy(t *testing.T) {
 				legacy = append(legacy, c.Call)
 			}
 			for _, call := range asked {
-				if !slices.Contains(legacy, call) {
+				// When a chunk fails, which of the others were already asked depends on
+				// timing on either side (CI once saw the candidate reach chunk 2 before
+				// chunk 1's garbage came back, where legacy had not): only a success
+				// fixes the whole set of calls.
+				if !slices.Contains(legacy, call) && tc.Want.Status == http.StatusOK {
 					t.Errorf("called the model with %+v; legacy made no such call", call)
 				}
 			}
