@@ -6,7 +6,8 @@ hands bytes to it. Reading pauses for a set of named reasons (body back pressure
 request waiting its turn, a WebSocket tunnel being set up) and resumes only when none is left.
 
 HTTP/1.1 rules held here: pipelined requests are answered in order, one parsed ahead at most;
-an idle keep-alive connection closes after ``keepalive_timeout``; a malformed request gets 400
+an idle keep-alive connection closes after ``keepalive_timeout`` and a request head begun and
+not finished within ``head_timeout`` gets 408; a malformed request gets 400
 and an oversized head 431, both with ``Connection: close``; ``Expect: 100-continue`` is
 answered by the proxy itself. After an upgrade the connection becomes a byte tunnel.
 """
@@ -47,6 +48,7 @@ class InboundProtocol(asyncio.Protocol):
         self.write_paused = False
         self._pause_reasons: set[str] = set()
         self._keepalive: asyncio.TimerHandle | None = None
+        self._head_timer: asyncio.TimerHandle | None = None
         self.active: Exchange | None = None  # whose response is being written
         self.waiting: deque[Exchange] = deque()  # parsed, answered after the active one
         self.tunnel: Exchange | None = None
@@ -57,6 +59,7 @@ class InboundProtocol(asyncio.Protocol):
         self._url = bytearray()
         self._headers: Headers = []
         self._head_bytes = 0
+        self._in_head = False  # a request's first byte arrived, its head is not complete
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -86,6 +89,7 @@ class InboundProtocol(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             reason = exc.args[0] if exc.args else "malformed request"
             self._bad_request(400, f"malformed HTTP request: {reason}", "malformed")
+        self._time_head()
 
     def eof_received(self) -> bool | None:
         if self.tunnel is not None:
@@ -97,6 +101,8 @@ class InboundProtocol(asyncio.Protocol):
         self.closed = True
         self.core.connections.discard(self)
         self._disarm_keepalive()
+        self._in_head = False
+        self._time_head()
         for exchange in {self.parsing, self.active, self.tunnel, *self.waiting}:
             if exchange is not None:
                 exchange.client_gone()
@@ -117,6 +123,7 @@ class InboundProtocol(asyncio.Protocol):
         self._url = bytearray()
         self._headers = []
         self._head_bytes = 0
+        self._in_head = True
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -127,6 +134,7 @@ class InboundProtocol(asyncio.Protocol):
         self._count_head(len(name) + len(value) + 4)
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
         target = bytes(self._url)
         request = InboundRequest(
             method=self.parser.get_method(),
@@ -241,6 +249,30 @@ class InboundProtocol(asyncio.Protocol):
             self.close()
         else:
             self._deferred_error = response  # after the responses already owed, in order
+
+    def _time_head(self) -> None:
+        """A head under way has a deadline from its first byte; none otherwise."""
+        if self._in_head and not self.closed:
+            if self._head_timer is None:
+                self._head_timer = self.loop.call_later(
+                    self.core.limits.head_timeout, self._head_timed_out
+                )
+        elif self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._pause_reasons:  # we stopped reading (a pipelined turn): not the client's delay
+            self._time_head()
+            return
+        if self._in_head and not self.closed:
+            self._in_head = False
+            seconds = f"{self.core.limits.head_timeout:g}"
+            self._bad_request(
+                408, f"the request head did not arrive within {seconds} s of its first byte",
+                "head_timeout",
+            )  # fmt: skip
 
     def _arm_keepalive(self) -> None:
         self._disarm_keepalive()

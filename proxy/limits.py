@@ -29,3 +29,7 @@ class Limits:
     idle_timeout: float = 120.0
     # An idle client keep-alive connection is closed after this.
     keepalive_timeout: float = 15.0
+    # Once a request's first byte has arrived, its whole head must within this, or the client
+    # gets 408 and the connection closes (Go's ReadHeaderTimeout: a client that starts a head
+    # and stops would otherwise hold the connection forever).
+    head_timeout: float = 10.0

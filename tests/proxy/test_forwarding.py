@@ -288,6 +288,45 @@ async def test_malformed_requests_get_a_clear_error_and_close(
     assert lab.legacy.stats.requests == []  # nothing smuggled upstream
 
 
+async def test_a_head_begun_and_never_finished_gets_408_and_the_connection_closes(
+    send_raw, make_lab
+) -> None:
+    lab = await make_lab(limits=Limits(head_timeout=0.3, keepalive_timeout=30))
+    started = asyncio.get_running_loop().time()
+    raw = await send_raw(lab.proxy.port, b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    waited = asyncio.get_running_loop().time() - started
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), raw[:200]
+    assert b"connection: close" in head.lower()
+    assert "did not arrive within 0.3 s" in json.loads(body)["error"]["message"]
+    assert 0.3 <= waited < 3  # the head's deadline, not the 30 s keep-alive one
+    assert lab.legacy.stats.requests == []
+
+
+async def test_a_head_sent_slowly_within_its_deadline_is_served(make_lab) -> None:
+    lab = await make_lab(limits=Limits(head_timeout=1.0))
+    reader, writer = await asyncio.open_connection("127.0.0.1", lab.proxy.port)
+    try:
+        for part in (b"GET /echo HTTP/1.1\r\n", b"Host: x\r\n", b"\r\n"):
+            writer.write(part)
+            await writer.drain()
+            await asyncio.sleep(0.2)
+        answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert answer.startswith(b"HTTP/1.1 200")
+        length = re.search(rb"content-length: (\d+)", answer.lower())
+        assert length is not None
+        await reader.readexactly(int(length[1]))
+        await asyncio.sleep(1.2)  # idle between requests: the keep-alive rule, not the head's
+        writer.write(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        again = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert again.startswith(b"HTTP/1.1 200")
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
 async def test_request_body_over_the_limit_is_refused(send_raw, make_lab) -> None:
     lab = await make_lab(limits=Limits(max_request_body=1000))
     declared = await send_raw(
