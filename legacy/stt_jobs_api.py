@@ -13,9 +13,11 @@ partial state (the SDK's helpers stop on ``completed``/``failed``).
 Billing: ``speech-to-text-job`` (``-translate-job``) in ``audio_seconds``, each file settled
 once when it succeeds (request id ``job:<job_id>:<file_id>``); the start holds each file's
 duration as its header declares it. Status calls need the API key but are not billed.
+A ``callback`` ({url, auth_token}) is POSTed the job's status once it ends, by the worker
+(``jobs/callbacks.py``: at least once, retried, ``Authorization: Bearer <auth_token>``).
 Not supported: diarization (the simulated recogniser knows no speakers: refused with 400
 rather than answered with invented speakers); ``ptu_id`` (dedicated capacity) is accepted and
-has no effect; a ``callback`` is stored with the job, not called (noted in rfcs/0007).
+has no effect.
 """
 
 from __future__ import annotations
@@ -27,13 +29,22 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    UrlConstraints,
+    ValidationError,
+)
 
 from banyan.contract import SHADOW
 from legacy.commerce.billing import Billing, Tenant
 from legacy.error_docs import error_responses
-from legacy.jobs.queue import TERMINAL_JOB_STATES, FileRecord, JobKind, JobQueue, JobRecord
+from legacy.jobs.queue import JobKind, JobQueue, JobRecord
 from legacy.jobs.starting import start_job
+from legacy.jobs.status import STORAGE, public_state, stt_status
 from legacy.metering import api_key_from
 from legacy.speech.decode import probe_seconds
 from legacy.storage import ObjectStore, UrlSigner
@@ -41,9 +52,9 @@ from legacy.stt_api import MAX_KEYTERM_CHARS, MAX_KEYTERMS, InputAudioCodec, Stt
 
 __all__ = ["stt_jobs_router"]
 
-MAX_FILES_PER_JOB: Final = 50
+# As the platform's published limit (docs.sarvam.ai, Batch API: 20 files per job).
+MAX_FILES_PER_JOB: Final = 20
 LINK_TTL_S: Final = 3600.0
-STORAGE: Final = "Local"
 
 FileName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^/\\]+$")]
 
@@ -78,7 +89,7 @@ class SttTranslateJobParameters(BaseModel):
 
 
 class Callback(BaseModel):
-    url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2048)]
     auth_token: Annotated[str, StringConstraints(max_length=1024)] | None = None
 
 
@@ -114,45 +125,6 @@ async def _job(request: Request, job_id: UUID, kind: JobKind) -> JobRecord:
     return job
 
 
-def _public_state(job: JobRecord) -> str:
-    # No partial state in this API: a job with some failed files is Completed with counts.
-    return "Completed" if job.state == "PartiallyCompleted" else job.state
-
-
-def _detail(f: FileRecord) -> dict[str, Any]:
-    detail: dict[str, Any] = {
-        "inputs": [{"file_name": f.name, "file_id": str(f.file_id)}],
-        "outputs": [],
-    }
-    if f.state == "Success" and f.output_name:
-        detail["outputs"] = [{"file_name": f.output_name, "file_id": str(f.file_id)}]
-    if f.state in ("Success", "API Error", "Internal Server Error"):
-        detail["state"] = f.state
-    if f.state != "Success" and f.error_message:
-        detail["error_message"] = f.error_message
-        detail["exception_name"] = f.exception_name
-    return detail
-
-
-def _status(job: JobRecord) -> dict[str, Any]:
-    succeeded = sum(f.state == "Success" for f in job.files)
-    failed = sum(f.state in ("API Error", "Internal Server Error") for f in job.files)
-    body: dict[str, Any] = {
-        "job_state": _public_state(job),
-        "created_at": job.created_at.isoformat(),
-        "updated_at": job.updated_at.isoformat(),
-        "job_id": str(job.id),
-        "total_files": len(job.files),
-        "successful_files_count": succeeded,
-        "failed_files_count": failed,
-        "storage_container_type": STORAGE,
-        "job_details": [_detail(f) for f in job.files],
-    }
-    if job.error_message and job.state in TERMINAL_JOB_STATES:
-        body["error_message"] = job.error_message
-    return body
-
-
 def _links(request: Request, files: dict[str, str], method: str) -> dict[str, Any]:
     signer: UrlSigner = request.app.state.signer
     base = str(request.base_url)
@@ -185,7 +157,8 @@ def _router(prefix: str, kind: JobKind, route: str, init_model: type[BaseModel])
             raise HTTPException(400, "keyterms are only supported with model saaras:v4")
         tenant = await _tenant(request)
         queue: JobQueue = request.app.state.jobs
-        callback = body.callback.model_dump() if body.callback else None  # type: ignore[attr-defined]
+        given = body.callback  # type: ignore[attr-defined]
+        callback = given.model_dump(mode="json") if given else None
         job = await queue.create(
             kind, tenant_id=tenant.id, parameters=params, request_id=request.state.request_id,
             shadow=request.headers.get(SHADOW) == "1", callback=callback,
@@ -222,7 +195,7 @@ def _router(prefix: str, kind: JobKind, route: str, init_model: type[BaseModel])
     async def start(request: Request, job_id: UUID, ptu_id: PtuId = None) -> dict[str, Any]:
         job = await _job(request, job_id, kind)
         if job.state != "Accepted":
-            return _status(job)  # started already: starting again changes nothing
+            return stt_status(job)  # started already: starting again changes nothing
         if not job.files:
             raise HTTPException(
                 400, "the job has no files: ask upload-files for links and upload to them first"
@@ -246,10 +219,10 @@ def _router(prefix: str, kind: JobKind, route: str, init_model: type[BaseModel])
         await start_job(request, queue, job, route=route, unit="audio_seconds", estimates=estimates)
         started = await queue.get(job.id, job.tenant_id)
         assert started is not None
-        return _status(started)
+        return stt_status(started)
 
     async def status(request: Request, job_id: UUID) -> dict[str, Any]:
-        return _status(await _job(request, job_id, kind))
+        return stt_status(await _job(request, job_id, kind))
 
     async def download_files(request: Request, body: FilesRequest, ptu_id: PtuId = None) -> Any:
         job = await _job(request, body.job_id, kind)
@@ -263,7 +236,7 @@ def _router(prefix: str, kind: JobKind, route: str, init_model: type[BaseModel])
         chosen = {name: outputs[name] for name in body.files}
         return {
             "job_id": str(job.id),
-            "job_state": _public_state(job),
+            "job_state": public_state(job),
             "download_urls": _links(request, chosen, "GET"),  # type: ignore[arg-type]
             "storage_container_type": STORAGE,
         }

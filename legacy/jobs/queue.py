@@ -444,7 +444,9 @@ class JobQueue:
         )  # fmt: skip
         error = None if state == "Completed" else counts["first_error"]
         await conn.execute(
-            "UPDATE legacy.jobs SET state = $2, error_message = $3, updated_at = now()"
+            "UPDATE legacy.jobs SET state = $2, error_message = $3, updated_at = now(),"
+            " callback_state = CASE WHEN callback IS NULL THEN NULL ELSE 'pending' END,"
+            " callback_next_at = CASE WHEN callback IS NULL THEN NULL ELSE now() END"
             " WHERE id = $1 AND state IN ('Pending', 'Running')",
             job_id, state, error,
         )  # fmt: skip

@@ -1,7 +1,8 @@
 """The worker process: a bounded pool of slots, each working one claimed file at a time.
 
-``banyan worker`` runs :func:`create_worker_app`: the pool plus a small HTTP listener for the
-lab's health probe (``/healthz``: slots, busy slots, files done). Each slot loops claim →
+``banyan worker`` runs :func:`create_worker_app`: the pool, the sender of finished jobs'
+callbacks (``callbacks.py``), and a small HTTP listener for the lab's health probe
+(``/healthz``: slots, busy slots, files done, callbacks sent). Each slot loops claim →
 work → finish; while it works, a heartbeat renews the file's lease every third of the lease,
 and if the lease is lost (the file was taken over after a stall) the work is cancelled and its
 result dropped: the new owner's result is the one that counts.
@@ -31,6 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from banyan.logs import get_logger
+from legacy.jobs.callbacks import CallbackSender
 from legacy.jobs.queue import QUEUED_CHANNEL, JobQueue, Task
 from legacy.jobs.work import (
     DocumentJobProcessor,
@@ -60,6 +62,7 @@ class Worker:
     def __init__(
         self, queue: JobQueue, store: ObjectStore, processors: Mapping[str, Processor], *,
         concurrency: int = 2, poll_s: float = 2.0, grace_s: float = 10.0,
+        callbacks: CallbackSender | None = None,
     ) -> None:  # fmt: skip
         self.queue = queue
         self.store = store
@@ -67,6 +70,7 @@ class Worker:
         self.concurrency = concurrency
         self.poll_s = poll_s
         self.grace_s = grace_s
+        self.callbacks = callbacks
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
         # One id per process and slot: a lease names exactly who holds it.
@@ -74,6 +78,8 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         slots = [asyncio.create_task(self._slot(n, stop)) for n in range(self.concurrency)]
+        if self.callbacks is not None:
+            slots.append(asyncio.create_task(self.callbacks.run(stop)))
         async with self._listening():
             try:
                 await asyncio.gather(*slots)
@@ -245,9 +251,10 @@ def create_worker_app(
                 "stt": speech, "stt-translate": speech,
                 "doc-ai-digitise": documents, "doc-ai-extract": documents,
             })  # fmt: skip
+        queue = JobQueue(pool, lease_s=lease_s)
         worker = Worker(
-            JobQueue(pool, lease_s=lease_s), LocalDiskStore(object_root), chosen,
-            concurrency=concurrency,
+            queue, LocalDiskStore(object_root), chosen, concurrency=concurrency,
+            callbacks=CallbackSender(queue, client),
         )  # fmt: skip
         state["worker"] = worker
         stop = asyncio.Event()
@@ -264,10 +271,13 @@ def create_worker_app(
     async def healthz(request: Request) -> JSONResponse:
         worker = state["worker"]
         stats = worker.stats
+        callbacks = worker.callbacks
         return JSONResponse({
             "status": "ok", "slots": worker.concurrency, "busy": stats.busy,
             "succeeded": stats.succeeded, "failed": stats.failed, "retried": stats.retried,
             "lost_leases": stats.lost_leases, "kinds": sorted(worker.processors),
+            "callbacks_delivered": callbacks.delivered if callbacks else 0,
+            "callbacks_given_up": callbacks.failed if callbacks else 0,
         })  # fmt: skip
 
     return Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)

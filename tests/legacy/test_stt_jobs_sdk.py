@@ -6,7 +6,10 @@ file is billed once."""
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -170,3 +173,45 @@ def _wav(pcm: bytes) -> bytes:
     from legacy.speech.codecs import encode
 
     return encode(pcm, 16_000, "wav")
+
+
+def test_a_job_with_a_callback_posts_its_status_when_it_ends(
+    client, base_url: str, platform, speech, tmp_path: Path
+) -> None:
+    received: list[tuple[str | None, dict]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["content-length"])
+            received.append((self.headers["authorization"], json.loads(self.rfile.read(length))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=hook.serve_forever, daemon=True)
+    thread.start()
+    try:
+        sdk = client(base_url, platform.make_tenant())
+        url = f"http://127.0.0.1:{hook.server_address[1]}/jobs"
+        job = sdk.speech_to_text_job.create_job(callback={"url": url, "auth_token": "tok"})
+        (tmp_path / "speech.wav").write_bytes(speech.wav())
+        job.upload_files([str(tmp_path / "speech.wav")])
+        job.start()
+        assert job.wait_until_complete(poll_interval=1, timeout=120).job_state == "Completed"
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        hook.shutdown()
+        hook.server_close()
+    ((token, body),) = received
+    assert token == "Bearer tok"
+    assert body["job_id"] == job.job_id
+    assert body["job_state"] == "Completed"
+    with pytest.raises(ApiError) as bad:
+        sdk.speech_to_text_job.create_job(callback={"url": "ftp://example.com/x"})
+    assert bad.value.status_code == 422
+    assert "callback.url" in bad.value.body["error"]["message"]
