@@ -188,7 +188,11 @@ def corpus(r: bytes) -> dict[str, Session]:
         "translate-wav": Session("/speech-to-text-translate/ws", [*pieces(r, 48000, True), FLUSH]),
         # Mistakes: answered, and the session goes on; then the ones that end it.
         "bad-messages": Session(raw + "en-IN", [*mistakes, *pieces(r, 48000), FLUSH]),
-        "oversized": Session(raw + "en-IN", [audio(r[:32000]), "x" * ((1 << 20) + 1), FLUSH]),
+        # Paced: each side answers the first probe before the oversized frame arrives (else,
+        # on a loaded box, legacy's protocol layer closed 1009 before its app had answered it,
+        # and legacy sent nothing where the candidate had: CI, 2026-12-04).
+        "oversized": Session(raw + "en-IN", [audio(r[:32000]), "x" * ((1 << 20) + 1), FLUSH],
+                             paced=True),
         "nothing": Session("/speech-to-text/ws", []),
         "non-ascii-base64": Session(raw + "en-IN", ['{"audio": {"data": "é"}}', FLUSH]),
         "mp3-message": Session("/speech-to-text/ws?language-code=en-IN", [audio(mp3(r)), FLUSH]),

@@ -110,8 +110,32 @@ class ShadowLab:
             if len(rows) >= count and self._windowed(route) >= count:
                 return rows
             if time.monotonic() > deadline:
-                return rows
+                pytest.fail(
+                    f"{route}: {len(rows)} of {count} comparisons stored after {within:g} s;"
+                    f" what the proxy and the shadow counted:\n{self._drop_counters()}"
+                )
             time.sleep(0.2)
+
+    def _drop_counters(self) -> str:
+        """Every skip, drop and error counter of the proxy and the shadow process: where a
+        mirror that never became a comparison went (each is counted with its reason)."""
+        lines = []
+        for name, url, headers in (
+            ("proxy", f"{self.platform.admin_url}/metrics",
+             {"authorization": f"Bearer {self.platform.admin_token}"}),
+            ("shadow", f"{self.shadow_url}/metrics", {}),
+        ):  # fmt: skip
+            try:
+                text = self.http.get(url, headers=headers, timeout=5).text
+            except httpx.HTTPError as exc:
+                lines.append(f"{name}: /metrics unreachable ({exc!r})")
+                continue
+            lines += [
+                f"{name}: {line}" for line in text.splitlines()
+                if not line.startswith("#")
+                and any(w in line for w in ("skip", "drop", "error", "timeout", "mirror"))
+            ]  # fmt: skip
+        return "\n".join(lines) or "(nothing counted)"
 
     def _windowed(self, route: str) -> int:
         async def fetch() -> int:
