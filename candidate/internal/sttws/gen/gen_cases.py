@@ -118,6 +118,12 @@ def base64_case(text: str) -> dict[str, Any]:
         return {"data": text, "error": str(exc)}
 
 
+def one_per_line(cases: list[dict[str, Any]], *, ascii_only: bool = False) -> str:
+    """A JSON array with one case per line: a regenerated table's diff shows whole cases, and
+    a hundred cases are a hundred lines, not fifteen hundred."""
+    return "[\n" + ",\n".join(json.dumps(c, ensure_ascii=ascii_only) for c in cases) + "\n]\n"
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     queries = [
@@ -125,9 +131,10 @@ def main() -> None:
         for route in ("speech-to-text", "speech-to-text-translate")
         for raw in QUERIES
     ]
-    (OUT / "query_cases.json").write_text(json.dumps(queries, indent=1, ensure_ascii=False) + "\n")
+    (OUT / "query_cases.json").write_text(one_per_line(queries))
     cases = [base64_case(text) for text in B64]
-    (OUT / "base64_cases.json").write_text(json.dumps(cases, indent=1) + "\n")
+    # ASCII-escaped: some cases are lone surrogates, which UTF-8 cannot carry.
+    (OUT / "base64_cases.json").write_text(one_per_line(cases, ascii_only=True))
     print(f"wrote {len(queries)} query cases, {len(cases)} base64 cases to {OUT}")
 
 
